@@ -1,0 +1,268 @@
+"""Sequence tasks whose true answer is known, and a train-only standardiser.
+
+Explained in chapter 1 (running examples). Every task returns a
+:class:`SequenceTask` whose ``relevance`` mask says which input cells the target
+truly depends on, so attribution methods can be scored against the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from helpers.validation import check_positive_int, check_sequences
+
+
+@dataclass
+class SequenceTask:
+    """A regression task on sequences with a known relevance mask.
+
+    ``X`` is float32 ``(n, T, F)``, ``y`` float32 ``(n,)``, ``relevance`` bool
+    ``(n, T, F)``; the first ``n_train`` rows are the training split.
+    ``target_fn`` maps raw ``(n, T, F)`` inputs to the noise-free target.
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    relevance: np.ndarray
+    feature_names: list[str]
+    time_names: list[str]
+    n_train: int
+    target_fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    description: str = ""
+
+    @property
+    def X_train(self) -> np.ndarray:
+        return self.X[: self.n_train]
+
+    @property
+    def X_test(self) -> np.ndarray:
+        return self.X[self.n_train :]
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.y[: self.n_train]
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.y[self.n_train :]
+
+    @property
+    def relevance_train(self) -> np.ndarray:
+        return self.relevance[: self.n_train]
+
+    @property
+    def relevance_test(self) -> np.ndarray:
+        return self.relevance[self.n_train :]
+
+    @property
+    def cell_names(self) -> list[str]:
+        """Labels ``feature@time`` for the ``T * F`` cells, in row-major ``(T, F)`` order."""
+        return [f"{f}@{t}" for t in self.time_names for f in self.feature_names]
+
+
+def _split_sizes(n: int, test_fraction: float) -> int:
+    n = check_positive_int(n, "n")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"expected test_fraction strictly between 0 and 1, got {test_fraction}")
+    n_train = int(round(n * (1.0 - test_fraction)))
+    if n_train < 1 or n_train >= n:
+        raise ValueError(
+            f"expected n large enough for both splits at test_fraction={test_fraction}, got n={n}"
+        )
+    return n_train
+
+
+#: Coefficients of the stock task's target, in units of the raw features.
+STOCK_TERMS = {
+    "close@t - open@t (last day's move)": 1.0,
+    "close@t - close@t-2 (two-day momentum)": 0.5,
+    "log(volume@t-1) - log median volume": 0.6,
+}
+
+
+def stock_target(X: np.ndarray) -> np.ndarray:
+    """Noise-free stock target from raw ``(n, 5, 3)`` windows of open, close, volume -> ``(n,)``.
+
+    ``y = 1.0 (close_t - open_t) + 0.5 (close_t - close_{t-2})
+    + 0.6 (log volume_{t-1} - log 1e6)``: only four of the 15 cells matter.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    open_t, close_t = X[:, -1, 0], X[:, -1, 1]
+    close_t2 = X[:, -3, 1]
+    volume_t1 = X[:, -2, 2]
+    return (
+        1.0 * (close_t - open_t)
+        + 0.5 * (close_t - close_t2)
+        + 0.6 * (np.log(np.maximum(volume_t1, 1e-12)) - np.log(1e6))
+    )
+
+
+def make_stock_task(
+    n: int = 4000, n_steps: int = 5, noise: float = 0.1, test_fraction: float = 0.25, seed: int = 0
+) -> SequenceTask:
+    """Seed 000's 5-day open/close/volume windows, made honest: a planted target.
+
+    Prices follow a random walk (daily steps of about 1 around a level near 100),
+    the open is the previous close plus an overnight gap, volume is log-normal
+    around one million shares. The target is :func:`stock_target` plus Gaussian
+    noise of standard deviation ``noise``, so ``relevance`` marks exactly
+    ``open@t``, ``close@t``, ``close@t-2`` and ``volume@t-1``.
+    """
+    n_train = _split_sizes(n, test_fraction)
+    n_steps = check_positive_int(n_steps, "n_steps")
+    if n_steps < 3:
+        raise ValueError(f"expected n_steps >= 3 (the target reads day t-2), got {n_steps}")
+    if noise < 0:
+        raise ValueError(f"expected noise >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    level = 100.0 + 10.0 * rng.standard_normal((n, 1))
+    steps = rng.standard_normal((n, n_steps))
+    close = level + np.cumsum(steps, axis=1)
+    prev_close = np.concatenate([level, close[:, :-1]], axis=1)
+    open_ = prev_close + 0.3 * rng.standard_normal((n, n_steps))
+    volume = np.exp(np.log(1e6) + 0.5 * rng.standard_normal((n, n_steps)))
+    X = np.stack([open_, close, volume], axis=-1).astype(np.float32)
+    y = stock_target(X) + noise * rng.standard_normal(n)
+    relevance = np.zeros(X.shape, dtype=bool)
+    relevance[:, -1, 0] = relevance[:, -1, 1] = relevance[:, -3, 1] = relevance[:, -2, 2] = True
+    time_names = ["t" if k == 0 else f"t-{k}" for k in range(n_steps - 1, -1, -1)]
+    return SequenceTask(
+        name="stock",
+        X=X,
+        y=y.astype(np.float32),
+        relevance=relevance,
+        feature_names=["open", "close", "volume"],
+        time_names=time_names,
+        n_train=n_train,
+        target_fn=stock_target,
+        description="planted next-day move from 4 of the 15 (day, feature) cells",
+    )
+
+
+def make_sum_task(
+    n: int = 4000, n_steps: int = 5, test_fraction: float = 0.25, seed: int = 0
+) -> SequenceTask:
+    """Seed 004's task: the target is the sum of ``T`` uniform numbers; every step counts."""
+    n_train = _split_sizes(n, test_fraction)
+    n_steps = check_positive_int(n_steps, "n_steps")
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0.0, 1.0, size=(n, n_steps, 1)).astype(np.float32)
+
+    def target(X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64)[:, :, 0].sum(axis=1)
+
+    return SequenceTask(
+        name="sum",
+        X=X,
+        y=target(X).astype(np.float32),
+        relevance=np.ones(X.shape, dtype=bool),
+        feature_names=["x"],
+        time_names=[str(t) for t in range(1, n_steps + 1)],
+        n_train=n_train,
+        target_fn=target,
+        description="sum of T uniform numbers; every step has the same true influence",
+    )
+
+
+def adding_target(X: np.ndarray) -> np.ndarray:
+    """Noise-free adding-problem target: the sum of values whose marker is on (> 0.5)."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.sum(X[:, :, 0] * (X[:, :, 1] > 0.5), axis=1)
+
+
+def make_adding_problem(
+    n: int = 6000, n_steps: int = 20, test_fraction: float = 0.25, seed: int = 0
+) -> SequenceTask:
+    """The adding problem (Hochreiter & Schmidhuber 1997).
+
+    Two channels: ``value`` uniform on [0, 1] and ``marker``, which is 1 at exactly
+    two steps (one in each half of the sequence) and 0 elsewhere. The target is the
+    sum of the two marked values. ``relevance`` marks both channels at the two
+    marked steps. Within the task's inputs (markers are 0 or 1) nothing else moves
+    the target; the marker channel elsewhere matters only as the absence of a
+    marker, which :func:`adding_target` makes precise with its 0.5 threshold.
+    """
+    n_train = _split_sizes(n, test_fraction)
+    n_steps = check_positive_int(n_steps, "n_steps")
+    if n_steps < 2:
+        raise ValueError(f"expected n_steps >= 2 (two marked steps), got {n_steps}")
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, size=(n, n_steps))
+    half = n_steps // 2
+    first = rng.integers(0, half, size=n)
+    second = rng.integers(half, n_steps, size=n)
+    markers = np.zeros((n, n_steps))
+    markers[np.arange(n), first] = 1.0
+    markers[np.arange(n), second] = 1.0
+    X = np.stack([values, markers], axis=-1).astype(np.float32)
+    relevance = np.repeat(markers.astype(bool)[:, :, None], 2, axis=2)
+    return SequenceTask(
+        name="adding",
+        X=X,
+        y=adding_target(X).astype(np.float32),
+        relevance=relevance,
+        feature_names=["value", "marker"],
+        time_names=[str(t) for t in range(1, n_steps + 1)],
+        n_train=n_train,
+        target_fn=adding_target,
+        description="sum of the two values whose marker is on",
+    )
+
+
+class Standardizer:
+    """Per-feature standardisation fitted on training data only.
+
+    ``fit`` takes ``(n, T, F)`` (statistics over sequences and steps, one per
+    feature) or ``(n,)`` targets (one mean and scale).
+    """
+
+    def fit(self, X: np.ndarray) -> "Standardizer":
+        """Learn mean and standard deviation per feature from ``X``."""
+        X = self._check(X)
+        axes = tuple(range(X.ndim - 1)) if X.ndim == 3 else (0,)
+        self.mean_ = X.mean(axis=axes).astype(np.float64)
+        std = X.std(axis=axes).astype(np.float64)
+        # A constant feature would divide by zero; leave its scale at 1.
+        self.scale_ = np.where(std > 0, std, 1.0)
+        self.ndim_ = X.ndim
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Standardise ``X`` with the fitted statistics (same shape, float32)."""
+        X = self._check_fitted(X)
+        return ((X - self.mean_) / self.scale_).astype(np.float32)
+
+    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform` (same shape, float32)."""
+        Z = self._check_fitted(Z)
+        return (Z * self.scale_ + self.mean_).astype(np.float32)
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        """``fit`` then ``transform`` on the same data."""
+        return self.fit(X).transform(X)
+
+    def _check(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim == 3:
+            return check_sequences(X)
+        if X.ndim == 1:
+            X = X.astype(np.float32)
+            if not np.all(np.isfinite(X)):
+                raise ValueError("expected finite targets, got NaN or inf")
+            return X
+        raise ValueError(f"expected (n, T, F) sequences or (n,) targets, got shape {X.shape}")
+
+    def _check_fitted(self, X: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "mean_"):
+            raise ValueError("expected a fitted Standardizer; call fit(X_train) first")
+        X = self._check(X)
+        if X.ndim != self.ndim_ or (X.ndim == 3 and X.shape[-1] != self.mean_.shape[0]):
+            raise ValueError(
+                f"expected data like the fitted data (rank {self.ndim_}, "
+                f"{self.mean_.size} features), got shape {X.shape}"
+            )
+        return X
