@@ -7,8 +7,8 @@ truly depends on, so attribution methods can be scored against the truth.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -220,7 +220,7 @@ class Standardizer:
     feature) or ``(n,)`` targets (one mean and scale).
     """
 
-    def fit(self, X: np.ndarray) -> "Standardizer":
+    def fit(self, X: np.ndarray) -> Standardizer:
         """Learn mean and standard deviation per feature from ``X``."""
         X = self._check(X)
         axes = tuple(range(X.ndim - 1)) if X.ndim == 3 else (0,)

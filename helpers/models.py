@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import weakref
 
-import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
 import keras
 import numpy as np
 import tensorflow as tf
 
+import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
 from helpers.validation import check_model_input
 
 #: Rows per compiled call; large enough to amortise call overhead on a CPU.
 CHUNK = 4096
 
-_compiled: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
 
 
 def set_seed(seed: int) -> None:
@@ -170,9 +170,9 @@ class count_evaluations:
     >>> counter.rows  # doctest: +SKIP
     """
 
-    active: list["count_evaluations"] = []
+    active: list[count_evaluations] = []
 
-    def __enter__(self) -> "count_evaluations":
+    def __enter__(self) -> count_evaluations:
         self.rows = 0
         count_evaluations.active.append(self)
         return self

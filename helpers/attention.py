@@ -1,0 +1,233 @@
+"""Attention pooling over LSTM outputs, and reading its weights correctly.
+
+Explained in chapter 3 (attention). The attention weights are not a parameter
+of the layer: they are an *output*, one softmax over time per sample (and per
+head), computed from that sample's LSTM outputs. :func:`attention_weights` reads
+them for many samples in one compiled, chunked pass, and
+:func:`with_fixed_attention` asks what the model predicts when those weights are
+replaced (uniform, or shuffled over time), the tests of "is attention an
+explanation?" (Jain & Wallace 2019; Wiegreffe & Pinter 2019).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from helpers.models import CHUNK, forward
+from helpers.validation import check_model_input, check_positive_int
+
+MODES = ("uniform", "permuted", "own")
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class AttentionPooling(keras.layers.Layer):
+    """Additive attention pooling over time: ``(n, T, U) -> (n, heads * U)``.
+
+    For each head ``k``: ``score[t, k] = tanh(h_t W + b) . v_k`` (Bahdanau et al. 2015,
+    with one query learned per head), ``a[k] = softmax over t of score[:, k]``, and
+    ``context_k = sum_t a[k, t] h_t``. The heads share ``W`` and ``b`` and differ in
+    ``v_k``; their contexts are concatenated, so the read-out sees each head apart.
+    """
+
+    def __init__(self, heads: int = 1, score_units: int = 16, **kwargs):
+        super().__init__(**kwargs)
+        self.heads = check_positive_int(heads, "heads")
+        self.score_units = check_positive_int(score_units, "score_units")
+
+    def build(self, input_shape) -> None:
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(
+                f"expected AttentionPooling input of shape (n, T, units), got {tuple(input_shape)}"
+            )
+        units = int(input_shape[-1])
+        self.W = self.add_weight(
+            name="W", shape=(units, self.score_units), initializer="glorot_uniform"
+        )
+        self.b = self.add_weight(name="b", shape=(self.score_units,), initializer="zeros")
+        self.v = self.add_weight(
+            name="v", shape=(self.score_units, self.heads), initializer="glorot_uniform"
+        )
+
+    def scores(self, h):
+        """Unnormalised scores, ``(n, T, units) -> (n, heads, T)``."""
+        s = ops.matmul(ops.tanh(ops.matmul(h, self.W) + self.b), self.v)  # (n, T, heads)
+        return ops.transpose(s, (0, 2, 1))
+
+    def weights_for(self, h):
+        """The per-sample attention weights, ``(n, T, units) -> (n, heads, T)``, summing to 1 over T."""
+        return ops.softmax(self.scores(h), axis=-1)
+
+    def pool(self, h, a):
+        """Weighted sums of ``h`` ``(n, T, units)`` under weights ``a`` ``(n, heads, T)``: ``(n, heads * units)``."""
+        context = ops.matmul(a, h)  # (n, heads, units)
+        return ops.reshape(context, (-1, self.heads * int(h.shape[-1])))
+
+    def call(self, h):
+        return self.pool(h, self.weights_for(h))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.heads * int(input_shape[-1]))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(heads=self.heads, score_units=self.score_units)
+        return config
+
+
+def find_attention(model: keras.Model) -> AttentionPooling:
+    """The model's one :class:`AttentionPooling` layer; ``ValueError`` if it has none (or several)."""
+    found = [layer for layer in getattr(model, "layers", []) if isinstance(layer, AttentionPooling)]
+    if len(found) != 1:
+        names = [layer.__class__.__name__ for layer in getattr(model, "layers", [])]
+        what = "no AttentionPooling layer" if not found else f"{len(found)} AttentionPooling layers"
+        raise ValueError(
+            f"expected a model with one AttentionPooling layer, got {what} in model "
+            f"{getattr(model, 'name', model)!r} (layers: {names})"
+        )
+    return found[0]
+
+
+class _Parts:
+    """A model cut at its attention layer: encoder ``X -> h``, the layer, head ``context -> y``."""
+
+    def __init__(self, model: keras.Model):
+        self.layer = find_attention(model)
+        self.heads = self.layer.heads
+        self.encoder = keras.Model(model.inputs[0], self.layer.input)
+        if self.layer.output is model.outputs[0]:
+            self.head = None
+        else:
+            self.head = keras.Model(self.layer.output, model.outputs[0])
+        self.calls: dict = {}
+
+
+_parts: weakref.WeakKeyDictionary[keras.Model, _Parts] = weakref.WeakKeyDictionary()
+
+
+def _parts_of(model: keras.Model) -> _Parts:
+    if model not in _parts:
+        _parts[model] = _Parts(model)
+    return _parts[model]
+
+
+def _weights_call(parts: _Parts, n_steps: int, n_features: int):
+    """A traced ``X -> attention weights`` for chunks of shape ``(CHUNK, T, F)``."""
+    key = (n_steps, n_features)
+    if key not in parts.calls:
+        spec = tf.TensorSpec(shape=(CHUNK, n_steps, n_features), dtype=tf.float32)
+
+        @tf.function(input_signature=[spec], reduce_retracing=True)
+        def call(x):
+            return parts.layer.weights_for(parts.encoder(x, training=False))
+
+        parts.calls[key] = call
+    return parts.calls[key]
+
+
+def attention_weights(model: keras.Model, X: np.ndarray) -> np.ndarray:
+    """Per-sample softmax weights: ``(n, T, F) -> (n, T)``, or ``(n, heads, T)`` with several heads.
+
+    One traced call per chunk of ``CHUNK`` sequences (like :func:`helpers.models.forward`).
+    """
+    parts = _parts_of(model)
+    X = check_model_input(model, X)
+    n, n_steps, n_features = X.shape
+    out = np.empty((n, parts.heads, n_steps), dtype=np.float64)
+    call = _weights_call(parts, n_steps, n_features)
+    for start in range(0, n, CHUNK):
+        chunk = X[start : start + CHUNK]
+        m = chunk.shape[0]
+        if m < CHUNK:
+            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, n_steps, n_features), np.float32)])
+        out[start : start + m] = call(tf.constant(chunk)).numpy()[:m]
+    return out[:, 0] if parts.heads == 1 else out
+
+
+class _ImposedAttention(keras.layers.Layer):
+    """Runs the model with attention weights taken from the input's last ``heads`` channels."""
+
+    def __init__(self, parts: _Parts, n_features: int, **kwargs):
+        super().__init__(**kwargs)
+        self.parts = parts
+        self.n_features = n_features
+
+    def call(self, xa):
+        x = xa[:, :, : self.n_features]
+        a = ops.transpose(xa[:, :, self.n_features :], (0, 2, 1))  # (n, heads, T)
+        context = self.parts.layer.pool(self.parts.encoder(x, training=False), a)
+        return context if self.parts.head is None else self.parts.head(context, training=False)
+
+
+def imposed_attention_model(model: keras.Model) -> keras.Model:
+    """The same model with its attention weights given as input: ``(n, T, F + heads) -> (n, 1)``.
+
+    Channel ``F + k`` at step ``t`` is the weight head ``k`` puts on step ``t``; the
+    LSTM, the pooling and the read-out are the model's own (shared weights). Packing
+    the weights into the sequence lets :func:`helpers.models.forward` evaluate it.
+    """
+    parts = _parts_of(model)
+    if "imposed" not in parts.calls:
+        n_steps, n_features = model.inputs[0].shape[1], model.inputs[0].shape[2]
+        inputs = keras.Input((n_steps, n_features + parts.heads), name="sequence_and_weights")
+        outputs = _ImposedAttention(parts, n_features, name="imposed_attention")(inputs)
+        parts.calls["imposed"] = keras.Model(inputs, outputs, name=f"{model.name}_imposed")
+    return parts.calls["imposed"]
+
+
+def predict_with_weights(model: keras.Model, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Predictions when attention is forced to ``weights`` ``(n, T)`` or ``(n, heads, T)``: ``(n,)``."""
+    parts = _parts_of(model)
+    X = check_model_input(model, X)
+    n, n_steps, _ = X.shape
+    a = np.asarray(weights, dtype=np.float32)
+    if a.ndim == 2:
+        a = a[:, None, :]
+    if a.shape != (n, parts.heads, n_steps):
+        expected = (n, n_steps) if parts.heads == 1 else (n, parts.heads, n_steps)
+        raise ValueError(f"expected weights of shape {expected}, got {np.shape(weights)}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("expected finite attention weights, got NaN or inf")
+    packed = np.concatenate([X, a.transpose(0, 2, 1)], axis=2)
+    return forward(imposed_attention_model(model), packed)
+
+
+def permute_over_time(weights: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Shuffle each sample's weights over time (one permutation per sample, shared by its heads)."""
+    a = np.asarray(weights)
+    if a.ndim not in (2, 3):
+        raise ValueError(f"expected weights of shape (n, T) or (n, heads, T), got {a.shape}")
+    rng = np.random.default_rng(seed)
+    n, n_steps = a.shape[0], a.shape[-1]
+    order = np.argsort(rng.random((n, n_steps)), axis=1)
+    if a.ndim == 3:
+        order = np.broadcast_to(order[:, None, :], a.shape)
+    return np.take_along_axis(a, order, axis=-1)
+
+
+def with_fixed_attention(
+    model: keras.Model, X: np.ndarray, mode: str = "uniform", seed: int = 0
+) -> np.ndarray:
+    """Predictions ``(n,)`` with the attention weights replaced at inference.
+
+    ``mode="uniform"``: every step gets ``1 / T`` (attention becomes mean pooling);
+    ``"permuted"``: each sample's own weights shuffled over time (Jain & Wallace
+    2019); ``"own"``: the model's weights unchanged (equals ``forward(model, X)``).
+    """
+    if mode not in MODES:
+        raise ValueError(f"expected mode in {MODES}, got {mode!r}")
+    X = check_model_input(model, X)
+    heads = _parts_of(model).heads
+    n, n_steps, _ = X.shape
+    if mode == "uniform":
+        a = np.full((n, heads, n_steps), 1.0 / n_steps)
+    else:
+        a = attention_weights(model, X).reshape(n, heads, n_steps)
+        if mode == "permuted":
+            a = permute_over_time(a, seed)
+    return predict_with_weights(model, X, a)
