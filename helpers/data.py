@@ -222,10 +222,10 @@ class Standardizer:
 
     def fit(self, X: np.ndarray) -> Standardizer:
         """Learn mean and standard deviation per feature from ``X``."""
-        X = self._check(X)
+        X = self._check(X).astype(np.float64)  # float32 sums lose digits on large offsets
         axes = tuple(range(X.ndim - 1)) if X.ndim == 3 else (0,)
-        self.mean_ = X.mean(axis=axes).astype(np.float64)
-        std = X.std(axis=axes).astype(np.float64)
+        self.mean_ = X.mean(axis=axes)
+        std = X.std(axis=axes)
         # A constant feature would divide by zero; leave its scale at 1.
         self.scale_ = np.where(std > 0, std, 1.0)
         self.ndim_ = X.ndim

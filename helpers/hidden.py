@@ -1,0 +1,302 @@
+"""Inside the hidden state: hidden sequences, gate activations, state change, projections, probes.
+
+Explained in chapter 5 (hidden states). :func:`hidden_states` runs a layer's own
+LSTM cell over its input sequence in one traced, chunked function (like
+:func:`helpers.models.forward`), so it returns every step's ``h_t`` whether or
+not the layer has ``return_sequences``. :func:`lstm_gates` recomputes the same
+sequence in NumPy from the layer's kernel, recurrent kernel and bias, exposing
+the gates Keras keeps inside the cell.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from helpers.models import CHUNK
+from helpers.validation import check_model_input, check_positive_int
+
+METHODS = ("pca", "tsne")
+
+_compiled: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class LSTMGates:
+    """Gate activations and states of one LSTM layer, each float64 ``(n, T, units)``.
+
+    Keras' cell, step by step: ``i, f, o = sigma(z_i), sigma(z_f), sigma(z_o)``,
+    ``g = tanh(z_c)`` (``candidate``), ``c_t = f * c_{t-1} + i * g``,
+    ``h_t = o * tanh(c_t)``, with ``z = x_t K + h_{t-1} R + b`` split in the order
+    i, f, c, o, and ``sigma`` / ``tanh`` the layer's recurrent activation / activation.
+    """
+
+    input: np.ndarray
+    forget: np.ndarray
+    candidate: np.ndarray
+    output: np.ndarray
+    cell: np.ndarray
+    hidden: np.ndarray
+
+
+def lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
+    """The model's LSTM layers, in the order of ``model.layers``."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+
+
+def _describe(layers: list) -> str:
+    return ", ".join(f"{k}: {layer.name!r}" for k, layer in enumerate(layers)) or "none"
+
+
+def get_lstm(model: keras.Model, layer: int | str = 0) -> tuple[int, keras.layers.LSTM]:
+    """Resolve ``layer`` (index among the LSTM layers, or a layer name) to ``(index, layer)``."""
+    found = lstm_layers(model)
+    if not found:
+        kinds = ", ".join(f"{x.name!r} ({type(x).__name__})" for x in model.layers)
+        raise ValueError(f"expected a model with at least one LSTM layer, got layers {kinds}")
+    if isinstance(layer, str):
+        for k, candidate in enumerate(found):
+            if candidate.name == layer:
+                return k, candidate
+        names = [x.name for x in model.layers]
+        if layer in names:
+            kind = type(model.get_layer(layer)).__name__
+            raise ValueError(
+                f"expected an LSTM layer, got {layer!r}, a {kind}; LSTM layers are {_describe(found)}"
+            )
+        raise ValueError(f"expected an LSTM layer name, got {layer!r}; LSTM layers are {_describe(found)}")
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+        raise ValueError(
+            f"expected layer as an index or a name, got {layer!r}; LSTM layers are {_describe(found)}"
+        )
+    if not 0 <= layer < len(found):
+        raise ValueError(
+            f"expected layer index in 0..{len(found) - 1}, got {layer}; "
+            f"LSTM layers are {_describe(found)}"
+        )
+    lstm = found[int(layer)]
+    if lstm.go_backwards:
+        raise ValueError(f"expected a forward LSTM, got {lstm.name!r} with go_backwards=True")
+    return int(layer), lstm
+
+
+def _compiled_hidden(model: keras.Model, index: int, lstm, n_steps: int, n_features: int):
+    """A traced function ``(CHUNK, T, F) -> (layer input sequence, hidden sequence)``."""
+    cache = _compiled.setdefault(model, {})
+    key = (index, n_steps, n_features)
+    if key not in cache:
+        try:
+            source = lstm.input
+        except (AttributeError, ValueError) as err:
+            raise ValueError(f"expected LSTM {lstm.name!r} to be called exactly once in the model") from err
+        feeds_directly = source is model.inputs[0]
+        upstream = None if feeds_directly else keras.Model(model.inputs, source)
+        cell = lstm.cell
+        spec = tf.TensorSpec(shape=(CHUNK, n_steps, n_features), dtype=tf.float32)
+
+        @tf.function(input_signature=[spec], reduce_retracing=True)
+        def run(x):
+            seq = x if upstream is None else upstream(x, training=False)
+            h = tf.zeros((CHUNK, cell.units), dtype=seq.dtype)
+            c = tf.zeros((CHUNK, cell.units), dtype=seq.dtype)
+            hs = []
+            for t in range(n_steps):  # static T: the loop unrolls once, at trace time
+                h, (h, c) = cell(seq[:, t], [h, c], training=False)
+                hs.append(h)
+            return seq, tf.stack(hs, axis=1)
+
+        cache[key] = run
+    return cache[key]
+
+
+def _run(model: keras.Model, X, layer) -> tuple[keras.layers.LSTM, np.ndarray, np.ndarray]:
+    X = check_model_input(model, X)
+    index, lstm = get_lstm(model, layer)
+    n, T, F = X.shape
+    run = _compiled_hidden(model, index, lstm, T, F)
+    seqs, hiddens = [], []
+    for start in range(0, n, CHUNK):
+        chunk = X[start : start + CHUNK]
+        m = chunk.shape[0]
+        if m < CHUNK:
+            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, T, F), np.float32)])
+        seq, h = run(tf.constant(chunk))
+        seqs.append(seq.numpy()[:m])
+        hiddens.append(h.numpy()[:m])
+    units = lstm.cell.units
+    if n == 0:
+        return lstm, np.zeros((0, T, lstm.input.shape[-1]), np.float32), np.zeros((0, T, units))
+    return lstm, np.concatenate(seqs), np.concatenate(hiddens)
+
+
+def hidden_states(model: keras.Model, X: np.ndarray, layer: int | str = 0) -> np.ndarray:
+    """Hidden state ``h_t`` of LSTM layer ``layer`` at every step: ``(n, T, F) -> (n, T, units)``.
+
+    ``layer`` indexes the model's LSTM layers in order (or names one). Works whether
+    or not the layer returns sequences; one traced call per ``CHUNK`` rows.
+    """
+    _, _, H = _run(model, X, layer)
+    return H.astype(np.float64)
+
+
+def _activation(fn):
+    """The Keras activation ``fn`` as a NumPy function (float64 in, float64 out)."""
+    name = getattr(fn, "__name__", "")
+    if name == "tanh":
+        return np.tanh
+    if name == "sigmoid":
+        return lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for large |z|
+    if name == "linear":
+        return lambda z: z
+    if name == "relu":
+        return lambda z: np.maximum(z, 0.0)
+    return lambda z: np.asarray(keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z))))
+
+
+def lstm_gates(model: keras.Model, X: np.ndarray, layer: int | str = 0) -> LSTMGates:
+    """Gates and states of LSTM layer ``layer``, unrolled in NumPy with its own weights.
+
+    ``(n, T, F)`` -> :class:`LSTMGates` of ``(n, T, units)`` arrays; ``hidden`` equals
+    :func:`hidden_states` (Keras' own sequence) to float32 precision.
+    """
+    lstm, seq, _ = _run(model, X, layer)
+    cell = lstm.cell
+    K = keras.ops.convert_to_numpy(cell.kernel).astype(np.float64)
+    R = keras.ops.convert_to_numpy(cell.recurrent_kernel).astype(np.float64)
+    b = (
+        keras.ops.convert_to_numpy(cell.bias).astype(np.float64)
+        if cell.use_bias
+        else np.zeros(4 * cell.units)
+    )
+    act, rec = _activation(cell.activation), _activation(cell.recurrent_activation)
+    n, T, _ = seq.shape
+    u = cell.units
+    # The input part of every step at once; only the recurrent part needs the loop over time.
+    Zx = seq.astype(np.float64) @ K + b  # (n, T, 4u)
+    out = {k: np.empty((n, T, u)) for k in ("input", "forget", "candidate", "output", "cell", "hidden")}
+    h, c = np.zeros((n, u)), np.zeros((n, u))
+    for t in range(T):
+        z = Zx[:, t] + h @ R
+        i, f, g, o = rec(z[:, :u]), rec(z[:, u : 2 * u]), act(z[:, 2 * u : 3 * u]), rec(z[:, 3 * u :])
+        c = f * c + i * g
+        h = o * act(c)
+        for name, value in zip(out, (i, f, g, o, c, h)):
+            out[name][:, t] = value
+    return LSTMGates(**out)
+
+
+def _check_states(H, name: str = "H") -> np.ndarray:
+    H = np.asarray(H, dtype=np.float64)
+    if H.ndim != 3:
+        raise ValueError(f"expected {name} of shape (n, T, units), got shape {H.shape}")
+    if not np.all(np.isfinite(H)):
+        raise ValueError(f"expected finite values in {name}, got NaN or inf")
+    return H
+
+
+def state_change(H: np.ndarray) -> np.ndarray:
+    """Euclidean (L2) norm of each step's update, ``||h_t - h_{t-1}||_2`` with ``h_0 = 0``: ``(n, T, units) -> (n, T)``."""
+    H = _check_states(H)
+    previous = np.concatenate([np.zeros_like(H[:, :1]), H[:, :-1]], axis=1)
+    return np.linalg.norm(H - previous, axis=2)
+
+
+def project(
+    H: np.ndarray,
+    method: str = "pca",
+    n_components: int = 2,
+    perplexity: float = 30.0,
+    seed: int = 0,
+    max_iter: int = 1000,
+    return_model: bool = False,
+):
+    """Project every step's state to ``n_components`` dimensions: ``(n, T, units) -> (n, T, k)``.
+
+    ``method`` is ``"pca"`` (linear; the fitted ``PCA`` has ``explained_variance_ratio_``)
+    or ``"tsne"`` (van der Maaten & Hinton 2008; nonlinear, seeded, keeps neighbours,
+    not distances; ``max_iter`` optimisation steps). All ``n * T`` states are embedded
+    together. ``return_model=True`` also returns the fitted scikit-learn estimator.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    H = _check_states(H)
+    n, T, units = H.shape
+    if method not in METHODS:
+        raise ValueError(f"expected method in {METHODS}, got {method!r}")
+    k = check_positive_int(n_components, "n_components")
+    if k > min(units, n * T):
+        raise ValueError(f"expected n_components <= min(units, n * T) = {min(units, n * T)}, got {k}")
+    points = H.reshape(n * T, units)
+    if method == "pca":
+        estimator = PCA(n_components=k, random_state=seed)
+    else:
+        if not 0 < perplexity < n * T:
+            raise ValueError(
+                f"expected perplexity between 0 and the number of points ({n * T}), got {perplexity}"
+            )
+        estimator = TSNE(
+            n_components=k,
+            perplexity=perplexity,
+            init="pca",
+            random_state=seed,
+            max_iter=check_positive_int(max_iter, "max_iter"),
+        )
+    # A few hundred points gain nothing from threads, and OpenMP threads spin-waiting on
+    # a busy CPU made t-SNE 3-10x slower here; one thread is also the same on every machine.
+    with threadpool_limits(limits=1):
+        Y = estimator.fit_transform(points).reshape(n, T, k)
+    return (Y, estimator) if return_model else Y
+
+
+def linear_probe(
+    H: np.ndarray,
+    target: np.ndarray,
+    test_fraction: float = 0.3,
+    alphas: np.ndarray | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Held-out R^2 of a ridge read-out of ``target`` from ``h_t``, per step: ``(T,)``.
+
+    ``H`` is ``(n, T, units)``; ``target`` is ``(n, T)`` (a quantity per step, such as
+    the running sum) or ``(n,)`` (one quantity, decoded from every step). Sequences
+    are split once into train and test; at each step a standardised ``RidgeCV``
+    (strength chosen by cross-validation on the training rows) is fitted and scored
+    on the test rows. A step whose test target is constant gives NaN.
+    """
+    from sklearn.linear_model import RidgeCV
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    H = _check_states(H)
+    n, T, _ = H.shape
+    y = np.asarray(target, dtype=np.float64)
+    if y.shape == (n,):
+        y = np.repeat(y[:, None], T, axis=1)
+    if y.shape != (n, T):
+        raise ValueError(f"expected target of shape ({n}, {T}) or ({n},), got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("expected a finite target, got NaN or inf")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"expected test_fraction strictly between 0 and 1, got {test_fraction}")
+    n_test = int(round(n * test_fraction))
+    if n_test < 2 or n - n_test < 5:
+        raise ValueError(f"expected at least 5 training and 2 test sequences, got n={n}")
+    alphas = np.logspace(-3, 3, 13) if alphas is None else np.asarray(alphas, dtype=np.float64)
+    train, test = train_test_split(np.arange(n), test_size=n_test, random_state=seed)
+    scores = np.full(T, np.nan)
+    for t in range(T):
+        if np.ptp(y[test, t]) == 0:
+            continue
+        probe = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas))
+        probe.fit(H[train, t], y[train, t])
+        scores[t] = r2_score(y[test, t], probe.predict(H[test, t]))
+    return scores

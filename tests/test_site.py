@@ -1,0 +1,150 @@
+"""The built website in a real browser: every page loads, works offline, is accessible.
+
+Needs `_build/html` (run `make book` first) and Debian's `chromium`; Playwright
+drives the system browser through `executable_path`, since it cannot download
+its own here. Locally the test skips with a message when chromium is missing;
+in CI (REQUIRE_BROWSER=1) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+# Chromium's background services would try to phone home; these flags stop them.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+SERIOUS = {"serious", "critical"}
+
+
+def _browser_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _pages() -> list[str]:
+    if not SITE.is_dir():
+        return []
+    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html") if "_static" not in p.parts)
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"no website in {SITE}: run `make book` before the site test")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = _browser_path()
+    if path is None:
+        message = "Debian's chromium is not installed (apt-get install chromium); `make test` installs it as root"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_site_has_the_expected_pages():
+    pages = _pages()
+    assert "book/intro.html" in pages and "index.html" in pages
+    assert "book/setup.html" in pages
+    assert any(p.startswith("notebooks/01_") for p in pages)
+
+
+@pytest.mark.parametrize("page_path", _pages() or ["index.html"])
+def test_page_in_browser(server, browser, page_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    url = urljoin(server, page_path)
+    console_errors, outside, failed = [], [], []
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    response = page.goto(url, wait_until="networkidle")
+    assert response is not None and response.status == 200, f"{page_path}: HTTP {response and response.status}"
+
+    broken_images = page.evaluate(
+        "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"
+    )
+    links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    # Judge the page's own requests before axe runs: axe's CSS preloading resolves
+    # @import paths against the page instead of the stylesheet and fetches wrong URLs.
+    console_errors, outside, failed = list(console_errors), list(outside), list(failed)
+    results = Axe().run(page, options={"resultTypes": ["violations"], "preload": False})
+    context.close()
+
+    assert not outside, f"{page_path} requested resources beyond 127.0.0.1: {outside}"
+    assert not failed, f"{page_path} failed requests: {failed}"
+    assert not console_errors, f"{page_path} console errors: {console_errors}"
+    assert not broken_images, f"{page_path} images failed to load: {broken_images}"
+
+    missing = []
+    for link in links:
+        target, _ = urldefrag(link)
+        if not target.startswith(server):
+            continue
+        rel = urlparse(target).path.lstrip("/")
+        local = SITE / rel
+        if local.is_dir():
+            local = local / "index.html"
+        if not local.exists():
+            missing.append(link)
+    assert not missing, f"{page_path} links to missing pages: {missing}"
+
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} x{len(v['nodes'])}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+    assert not bad, f"{page_path} accessibility violations: {bad}"
