@@ -1,10 +1,10 @@
 """Shared fixtures: small, fast models whose answers are known."""
 
-import helpers  # noqa: F401  (quiet TensorFlow before it loads)
 import keras
 import numpy as np
 import pytest
 
+import helpers  # noqa: F401  (quiet TensorFlow before it loads)
 from helpers import models
 
 

@@ -27,7 +27,7 @@ def test_baseline_broadcasts_or_raises_clearly(shape):
     try:
         expected = np.broadcast_to(b, (4, 3))
     except ValueError:
-        with pytest.raises(ValueError, match=f"broadcastable to \\(T, F\\) = \\(4, 3\\).*got shape"):
+        with pytest.raises(ValueError, match="broadcastable to \\(T, F\\) = \\(4, 3\\).*got shape"):
             validation.check_baseline(b, X)
     else:
         np.testing.assert_array_equal(validation.check_baseline(b, X), expected)
