@@ -1,0 +1,89 @@
+"""Check that this machine can run the book: `python -m helpers.check_setup`.
+
+Used at the start of a workshop (see ``book/workshop.md``): prints the versions
+of the required packages, whether TensorFlow sees a GPU (the book does not need
+one), and how long a small LSTM takes to train here, and says what is missing
+and how to fix it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import sys
+import time
+
+#: (import name, distribution name, why the book needs it)
+REQUIRED = [
+    ("tensorflow", "tensorflow", "the models (with Keras 3)"),
+    ("keras", "keras", "Keras 3, the model API"),
+    ("numpy", "numpy", "arrays"),
+    ("shap", "shap", "chapter 4, SHAP"),
+    ("sklearn", "scikit-learn", "chapter 5, PCA, t-SNE and probes"),
+    ("matplotlib", "matplotlib", "every figure"),
+    ("jupyter_book", "jupyter-book", "building the website"),
+    ("nbval", "nbval", "running the chapters as tests"),
+]
+FIX = "run `make install` in the repository (or `pip install -r requirements.txt`)"
+
+
+def package_report() -> tuple[list[str], list[str]]:
+    """Lines describing each required package, and the names that are missing."""
+    lines, missing = [], []
+    for module, dist, why in REQUIRED:
+        try:
+            importlib.import_module(module)
+            version = importlib.metadata.version(dist)
+            lines.append(f"  ok       {dist:14} {version:12} {why}")
+        except Exception as error:  # a broken install fails in many ways; report it plainly
+            missing.append(dist)
+            lines.append(f"  MISSING  {dist:14} {'-':12} {why} ({type(error).__name__}: {error})")
+    return lines, missing
+
+
+def keras_major() -> int:
+    """The installed Keras major version (the book needs 3)."""
+    return int(importlib.metadata.version("keras").split(".")[0])
+
+
+def time_small_lstm(n: int = 1000, epochs: int = 3) -> float:
+    """Seconds to train a 32-unit LSTM on ``n`` stock windows for ``epochs`` epochs."""
+    from helpers import data, models
+
+    task = data.make_stock_task(n=n)
+    X = data.Standardizer().fit_transform(task.X_train)
+    model = models.build_lstm(5, 3, units=32)
+    start = time.perf_counter()
+    models.fit(model, X, task.y_train, epochs=epochs)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    """Print the report; return 0 when the book can run here, 1 otherwise."""
+    print(f"Python {sys.version.split()[0]} ({sys.executable})")
+    if sys.version_info < (3, 10):
+        print(f"  Python 3.10 or newer is needed, got {sys.version_info.major}.{sys.version_info.minor}")
+        return 1
+    lines, missing = package_report()
+    print("Packages:")
+    print("\n".join(lines))
+    if missing:
+        print(f"\nMissing or broken: {', '.join(missing)}. To fix: {FIX}.")
+        return 1
+    if keras_major() < 3:
+        print(f"\nKeras {importlib.metadata.version('keras')} is too old: the book needs Keras 3. To fix: {FIX}.")
+        return 1
+    import helpers  # noqa: F401  (quiet TensorFlow's logging)
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    print(f"GPU: {'found ' + str(len(gpus)) if gpus else 'none (fine: the book runs on a CPU)'}")
+    seconds = time_small_lstm()
+    verdict = "fine" if seconds < 30 else "slow: expect chapters to take several minutes"
+    print(f"Training a small LSTM (1000 sequences, 3 epochs): {seconds:.1f} s ({verdict})")
+    print("\nAll set: open notebooks/01_running_examples.ipynb and run all cells.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
