@@ -61,7 +61,7 @@ def time_small_lstm(n: int = 1000, epochs: int = 3) -> float:
 def main() -> int:
     """Print the report; return 0 when the book can run here, 1 otherwise."""
     print(f"Python {sys.version.split()[0]} ({sys.executable})")
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036  (the check is for people on older Pythons)
         print(f"  Python 3.10 or newer is needed, got {sys.version_info.major}.{sys.version_info.minor}")
         return 1
     lines, missing = package_report()
@@ -73,8 +73,9 @@ def main() -> int:
     if keras_major() < 3:
         print(f"\nKeras {importlib.metadata.version('keras')} is too old: the book needs Keras 3. To fix: {FIX}.")
         return 1
-    import helpers  # noqa: F401  (quiet TensorFlow's logging)
     import tensorflow as tf
+
+    import helpers  # noqa: F401  (quiet TensorFlow's logging)
 
     gpus = tf.config.list_physical_devices("GPU")
     print(f"GPU: {'found ' + str(len(gpus)) if gpus else 'none (fine: the book runs on a CPU)'}")
