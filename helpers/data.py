@@ -213,6 +213,116 @@ def make_adding_problem(
     )
 
 
+#: Block placements after Ismail et al. 2020: the middle half of the steps and features; a tenth
+#: of the steps (at least one) of those features; the middle half of the steps of one feature.
+BOX_PRESETS = ("middle", "rare_time", "rare_feature")
+BACKGROUNDS = ("gaussian", "ar")
+
+
+def box_bounds(box, n_steps: int, n_features: int) -> tuple[int, int, int, int]:
+    """Resolve a preset name or ``(t0, t1, f0, f1)`` to half-open bounds inside ``(T, F)``."""
+    T, F = n_steps, n_features
+    if isinstance(box, str):
+        if box not in BOX_PRESETS:
+            raise ValueError(f"expected box in {BOX_PRESETS} or (t0, t1, f0, f1), got {box!r}")
+        middle_t, middle_f = (T // 4, T - T // 4), (F // 4, F - F // 4)
+        if box == "middle":
+            return (*middle_t, *middle_f)
+        if box == "rare_time":
+            k = max(1, T // 10)
+            return (T // 2 - k // 2, T // 2 - k // 2 + k, *middle_f)
+        return (*middle_t, F // 2, F // 2 + 1)
+    try:
+        t0, t1, f0, f1 = (int(v) for v in box)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected box in {BOX_PRESETS} or (t0, t1, f0, f1), got {box!r}") from None
+    if not (0 <= t0 < t1 <= T and 0 <= f0 < f1 <= F):
+        raise ValueError(
+            f"expected 0 <= t0 < t1 <= {T} and 0 <= f0 < f1 <= {F}, got (t0, t1, f0, f1) = {box!r}"
+        )
+    if (t1 - t0) * (f1 - f0) == T * F:
+        raise ValueError(f"expected a block smaller than the whole ({T}, {F}) input, got {box!r}")
+    return t0, t1, f0, f1
+
+
+def box_background(
+    n: int, n_steps: int, n_features: int, process: str = "gaussian", ar_coef: float = 0.8,
+    seed: int = 0,
+) -> np.ndarray:
+    """Background sequences ``(n, T, F)`` float32 with unit variance per cell.
+
+    ``"gaussian"``: i.i.d. standard normal. ``"ar"``: each feature an independent
+    stationary AR(1), ``x_t = a x_{t-1} + sqrt(1 - a^2) e_t``, so neighbouring steps
+    correlate with coefficient ``a`` (``ar_coef``).
+    """
+    n = check_positive_int(n, "n")
+    n_steps = check_positive_int(n_steps, "n_steps")
+    n_features = check_positive_int(n_features, "n_features")
+    if process not in BACKGROUNDS:
+        raise ValueError(f"expected process in {BACKGROUNDS}, got {process!r}")
+    if not -1.0 < ar_coef < 1.0:
+        raise ValueError(f"expected ar_coef strictly between -1 and 1, got {ar_coef}")
+    e = np.random.default_rng(seed).standard_normal((n, n_steps, n_features))
+    if process == "ar":
+        scale = np.sqrt(1.0 - ar_coef**2)
+        for t in range(1, n_steps):
+            e[:, t] = ar_coef * e[:, t - 1] + scale * e[:, t]
+    return e.astype(np.float32)
+
+
+def make_box_task(
+    n: int = 4000,
+    n_steps: int = 20,
+    n_features: int = 5,
+    box="middle",
+    background: str = "gaussian",
+    ar_coef: float = 0.8,
+    target: str = "mean",
+    noise: float = 0.0,
+    test_fraction: float = 0.25,
+    seed: int = 0,
+) -> SequenceTask:
+    """A planted block in noise (after Ismail et al. 2020): only the block carries the target.
+
+    ``T x F`` background from :func:`box_background`; the block is a preset of
+    :data:`BOX_PRESETS` or explicit bounds ``(t0, t1, f0, f1)`` (half-open). The target
+    is the ``"mean"`` (or ``"sum"``) of the block's cells plus Gaussian noise of
+    standard deviation ``noise``; ``relevance`` marks the block in every sample.
+    """
+    n_train = _split_sizes(n, test_fraction)
+    t0, t1, f0, f1 = box_bounds(box, check_positive_int(n_steps, "n_steps"),
+                                check_positive_int(n_features, "n_features"))
+    if target not in ("mean", "sum"):
+        raise ValueError(f'expected target "mean" or "sum", got {target!r}')
+    if noise < 0:
+        raise ValueError(f"expected noise >= 0, got {noise}")
+    X = box_background(n, n_steps, n_features, background, ar_coef, seed)
+
+    def box_target(X: np.ndarray) -> np.ndarray:
+        block = np.asarray(X, dtype=np.float64)[:, t0:t1, f0:f1]
+        return block.reshape(len(block), -1).sum(axis=1) if target == "sum" else block.mean(axis=(1, 2))
+
+    # A separate stream for the target noise, so noise=0 and noise>0 share the same X.
+    eps = np.random.default_rng([seed, 1]).standard_normal(n)
+    relevance = np.zeros(X.shape, dtype=bool)
+    relevance[:, t0:t1, f0:f1] = True
+    where = box if isinstance(box, str) else "custom"
+    return SequenceTask(
+        name=f"box_{where}",
+        X=X,
+        y=(box_target(X) + noise * eps).astype(np.float32),
+        relevance=relevance,
+        feature_names=[f"x{f}" for f in range(n_features)],
+        time_names=[str(t) for t in range(1, n_steps + 1)],
+        n_train=n_train,
+        target_fn=box_target,
+        description=(
+            f"{target} of a planted block (steps {t0 + 1}-{t1}, features x{f0}-x{f1 - 1}) "
+            f"in {background} noise"
+        ),
+    )
+
+
 class Standardizer:
     """Per-feature standardisation fitted on training data only.
 

@@ -8,6 +8,8 @@ samples costs one trace and a few compiled calls.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import weakref
 
 import keras
@@ -44,6 +46,18 @@ def _compiled_gradient(model: keras.Model, n_steps: int, n_features: int):
     return cache[key]
 
 
+@contextlib.contextmanager
+def _quiet_tracing():
+    """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
     """The one chunked gradient pass: ``d f(x) / d x`` for ``(n, T, F)`` -> ``(n, T, F)`` float64."""
     X = check_model_input(model, X)
@@ -57,7 +71,8 @@ def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
         m = chunk.shape[0]
         if m < CHUNK:
             chunk = np.concatenate([chunk, np.zeros((CHUNK - m, T, F), np.float32)])
-        g, width = grad(tf.constant(chunk))
+        with _quiet_tracing():
+            g, width = grad(tf.constant(chunk))
         if int(width) != 1:
             raise ValueError(f"expected a model with one output per sequence, got {int(width)}")
         out[start : start + m] = g.numpy()[:m]

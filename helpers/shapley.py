@@ -12,6 +12,7 @@ wrap shap's explainers with the reshaping and defaults a sequence model needs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from collections.abc import Iterator, Sequence
 from math import comb
@@ -95,10 +96,19 @@ def exact_shapley(model: keras.Model, X: np.ndarray, background) -> np.ndarray:
             f"got T * F = {T} * {F} = {M} (2^{M} coalitions); use kernel_shap (sampled "
             f"coalitions) or gradient_shap (expected gradients) instead"
         )
-    masks = coalition_masks(M)
-    coeff = shapley_coefficients(masks)
+    masks, coeff = _game(M)
     values = coalition_values(model, X, B, masks)  # (n, 2^M)
     return (values @ coeff).reshape(n, T, F)
+
+
+@functools.lru_cache(maxsize=4)
+def _game(n_players: int) -> tuple[np.ndarray, np.ndarray]:
+    """Masks and Shapley coefficients for ``n_players``, built once per size (read-only)."""
+    masks = coalition_masks(n_players)
+    coeff = shapley_coefficients(masks)
+    masks.flags.writeable = False
+    coeff.flags.writeable = False
+    return masks, coeff
 
 
 def coalition_values(
@@ -140,12 +150,13 @@ def _blocks(n: int, K: int, m: int) -> Iterator[tuple[int, int, int, int]]:
 @contextlib.contextmanager
 def _numpy_seed(seed: int) -> Iterator[None]:
     """Seed NumPy's global generator (shap samples from it) and restore it afterwards."""
-    state = np.random.get_state()
-    np.random.seed(seed)
+    # shap draws from the legacy global generator, so that is the one to seed.
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
     try:
         yield
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
 
 
 def kernel_shap(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -182,3 +185,18 @@ def test_model_with_two_outputs():
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs)))
     with pytest.raises(ValueError, match="expected a model with one output per sequence, got 2"):
         gradients.saliency(model, np.zeros((2, T, F), np.float32))
+
+
+def test_no_retracing_warning_across_many_models(W):
+    """One trace per model is by design; TensorFlow's retracing heuristic must stay quiet."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    tf.get_logger().addHandler(handler)
+    try:
+        X = np.ones((2, T, F), np.float32)
+        for k in range(8):
+            gradients.saliency(linear_model(W * (k + 1)), X)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]

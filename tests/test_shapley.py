@@ -117,10 +117,10 @@ def test_gradient_shap_on_linear_model_with_one_background_row(data):
 
 def test_gradient_shap_is_reproducible_and_leaves_numpy_seed_alone(lstm, data):
     X, background = data
-    np.random.seed(123)
-    before = np.random.get_state()[1].copy()
+    np.random.seed(123)  # noqa: NPY002  (shap uses the legacy global generator)
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
     a = shapley.gradient_shap(lstm, X, background, nsamples=32, seed=5)
-    assert np.array_equal(np.random.get_state()[1], before)
+    assert np.array_equal(np.random.get_state()[1], before)  # noqa: NPY002
     b = shapley.gradient_shap(lstm, X, background, nsamples=32, seed=5)
     np.testing.assert_array_equal(a, b)
 
@@ -154,7 +154,7 @@ def test_kernel_shap_with_every_coalition_equals_exact(lstm, data):
     assert result.expected_value == base
 
 
-def test_kernel_shap_default_l1_reg_zeroes_cells_when_asked(lstm):
+def test_kernel_shap_default_l1_reg_zeroes_cells_when_asked():
     # shap's own default l1_reg="num_features(10)" keeps at most 10 of 15 cells.
     model = models.build_lstm(5, 3, units=4, seed=0)
     rng = np.random.default_rng(5)
@@ -221,10 +221,22 @@ def test_x_of_wrong_shape_is_rejected(lstm, data):
         shapley.exact_shapley(lstm, np.zeros((2, 4, 2), np.float32), background)
 
 
+def test_coalition_values_at_the_ends_and_bad_masks(lstm, data):
+    X, background = data
+    masks = shapley.coalition_masks(T * F)
+    v = shapley.coalition_values(lstm, X, background, masks[[0, -1]])
+    np.testing.assert_allclose(v[:, 0], shapley.expected_value(lstm, background), atol=1e-6)
+    np.testing.assert_allclose(v[:, 1], models.forward(lstm, X), atol=1e-6)
+    with pytest.raises(ValueError, match=r"expected masks of shape \(K, 6\).*got \(4, 5\)"):
+        shapley.coalition_values(lstm, X, background, np.ones((4, 5), bool))
+
+
 def test_too_many_cells_for_exact_points_to_the_alternatives():
     model = models.build_lstm(6, 3, units=2, seed=0)
     X = np.zeros((1, 6, 3), np.float32)
-    with pytest.raises(ValueError, match=r"at most 16 cells.*got T \* F = 6 \* 3 = 18.*kernel_shap.*gradient_shap"):
+    with pytest.raises(
+        ValueError, match=r"at most 16 cells.*got T \* F = 6 \* 3 = 18.*kernel_shap.*gradient_shap"
+    ):
         shapley.exact_shapley(model, X, X)
 
 

@@ -1,0 +1,50 @@
+"""helpers.compare: every method of the line-up returns (n, T, F); costs are counted."""
+
+import numpy as np
+import pytest
+
+from helpers import compare, models
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return np.random.default_rng(0).normal(size=(50, 5, 3)).astype(np.float32)
+
+
+def test_expand_broadcasts_steps_and_features():
+    steps, feats = np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(2, 2)
+    assert np.all(compare.expand(steps, (2, 3, 2))[:, :, 1] == steps)
+    assert np.all(compare.expand(feats, (2, 3, 2))[:, 2, :] == feats)
+    with pytest.raises(ValueError, match="got \\(2, 5\\)"):
+        compare.expand(np.zeros((2, 5)), (2, 3, 2))
+
+
+def test_every_method_returns_one_map_per_cell(small_lstm, reference):
+    X = reference[:3]
+    methods = compare.lineup(reference, exact=True, kernel_nsamples=64, gradient_nsamples=8,
+                             ig_steps=4, background_size=3)
+    assert "exact Shapley" in methods and "attention" in methods
+    attention_model = models.build_attention_lstm(5, 3, units=4, seed=0)
+    for method in methods.values():
+        model = attention_model if method.needs_attention else small_lstm
+        values, cost = compare.measure(method, model, X, warmup=False)
+        assert values.shape == X.shape and np.all(np.isfinite(values)), method.name
+        assert cost.seconds >= 0 and cost.evaluations >= 0
+
+
+def test_costs_are_counted(small_lstm, reference):
+    methods = compare.lineup(reference, ig_steps=8)
+    X = reference[:4]
+    _, occlusion = compare.measure(methods["occlusion"], small_lstm, X)
+    assert occlusion.forward == 5 * 3 + 1 and occlusion.gradients == 0
+    _, masking = compare.measure(methods["time-step masking"], small_lstm, X)
+    assert masking.forward == 5 + 1
+    _, ig = compare.measure(methods["integrated gradients"], small_lstm, X)
+    assert ig.gradients == 8 and ig.evaluations == 8
+    _, random = compare.measure(methods["random"], small_lstm, X)
+    assert random.evaluations == 0
+
+
+def test_bad_reference():
+    with pytest.raises(ValueError, match="rank 3"):
+        compare.lineup(np.zeros((5, 3)))
