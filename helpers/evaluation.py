@@ -8,6 +8,8 @@ that ranks them last scores 0, and a random ranking about 0.5.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -291,6 +293,23 @@ def _reinitialise_top(copy, fresh, model, n_layers: int) -> list[str]:
     return [model.layers[i].name for i in top]
 
 
+_clone_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _clones(model, seed: int):
+    """A freshly initialised clone and a working copy of ``model``, made once per model and seed.
+
+    Reusing the working copy lets every method's compiled functions trace once for it.
+    """
+    import keras
+
+    cache = _clone_cache.setdefault(model, {})
+    if seed not in cache:
+        keras.utils.set_random_seed(seed)
+        cache[seed] = (keras.models.clone_model(model), keras.models.clone_model(model))
+    return cache[seed]
+
+
 class SanityCheck:
     """Result of :func:`sanity_check`.
 
@@ -329,11 +348,9 @@ def sanity_check(
     recomputes the attribution on the same ``X`` and compares it per sample with the
     trained model's (Spearman on ``|attribution|``, :func:`rank_agreement`). A map that
     becomes constant counts as correlation 0 (its ranking is gone); a sample whose
-    original map is constant is left out. One copy of the model is reused, so compiled
-    functions trace once.
+    original map is constant is left out. One working copy per model and ``seed`` is kept
+    and reused across calls, so each method's compiled functions trace once for it.
     """
-    import keras
-
     from helpers.validation import check_model_input
 
     X = check_model_input(model, X)
@@ -349,9 +366,7 @@ def sanity_check(
     informative = np.ptp(flat, axis=1) > 0
     if not informative.any():
         raise ValueError("expected an attribution that ranks cells, got a constant map for every sample")
-    keras.utils.set_random_seed(int(seed))
-    fresh = keras.models.clone_model(model)
-    copy = keras.models.clone_model(model)
+    fresh, copy = _clones(model, int(seed))
     L = len(weighted_layers(model))
     names, rows = [], []
     for k in range(1, L + 1):
