@@ -14,6 +14,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 __all__ = [
     "attention",
+    "compare",
     "data",
     "evaluation",
     "gradients",
@@ -22,4 +23,5 @@ __all__ = [
     "perturbation",
     "plotting",
     "shapley",
+    "tsr",
 ]

@@ -251,3 +251,15 @@ def test_sanity_check_bad_input(small_lstm):
         evaluation.sanity_check(small_lstm, X, _saliency, threshold=0)
     with pytest.raises(ValueError, match="shape \\(n, 5, 3\\) for this model"):
         evaluation.sanity_check(small_lstm, np.ones((3, 4, 3)), _saliency)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 6), T=st.integers(2, 8), F=st.integers(1, 4))
+def test_perfect_and_reverse_for_any_mask(seed, n, T, F):
+    rng = np.random.default_rng(seed)
+    relevance = rng.random((n, T, F)) < 0.3
+    relevance.flat[0], relevance.flat[-1] = True, False  # at least one of each
+    jitter = 0.01 * rng.random(relevance.shape)
+    assert evaluation.auroc(relevance + jitter, relevance) == 1.0
+    assert evaluation.auprc(relevance + jitter, relevance) == pytest.approx(1.0)
+    assert evaluation.auroc(~relevance + jitter, relevance) == 0.0

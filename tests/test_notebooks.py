@@ -66,3 +66,25 @@ def test_book_configuration():
     assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
     requirements = (ROOT / "requirements.txt").read_text().strip().splitlines()
     assert requirements[-1] == "-e ."
+
+
+def test_workshop_timings_cover_every_chapter_in_the_book():
+    """book/timings.csv is written by `python benchmarks/run.py chapters`; rerun it when chapters change."""
+    import csv
+
+    toc = (ROOT / "_toc.yml").read_text()
+    in_book = set(re.findall(r"notebooks/(\d\d_[a-z_]+)", toc))
+    with open(ROOT / "book" / "timings.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["chapter"] for r in rows} >= in_book
+    assert all(float(r["cold run (s)"]) > 0 for r in rows)
+
+
+def test_workshop_lists_only_real_exercises():
+    workshop = (ROOT / "book" / "workshop.md").read_text()
+    labels = set()
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        labels |= {m for c in nb.cells if c.cell_type == "markdown" for m in re.findall(r":label:\s*(ex-\S+)", c.source)}
+    cited = set(re.findall(r"\{ref\}`(ex-[^`]+)`", workshop))
+    assert cited and cited <= labels, f"workshop cites unknown exercises: {cited - labels}"
