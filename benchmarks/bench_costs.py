@@ -1,0 +1,110 @@
+"""Chapter 6's cost column: each method's time per batch of explanations, in forward calls.
+
+The chapter's line-up (`helpers.compare.lineup`, the chapter's settings) on untrained
+models of the box task's shape (T=20, F=5: an LSTM, and an LSTM with attention for
+the attention row), explaining N=24 sequences. Each row is the time to explain the N
+sequences divided by one call of `helpers.models.forward` on the same N sequences,
+both timed in this run as CPU seconds of this process (``time.process_time``, all
+threads, so other processes' load matters less), best of alternated repeats; costly
+methods run once after a warm-up. The row's name carries the model
+evaluations per explanation, counted as in the chapter. Exact Shapley runs on a
+stock-shaped model (T=5, F=3, 4 sequences), the only shape where it is feasible.
+
+Targets: the perturbation methods and the deletion curve build every copy of every
+sequence as one array, so they must cost about one forward call (<= 1.5); the rest
+are reported.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import helpers  # noqa: F401
+from helpers import compare, evaluation, models
+
+N, T, F = 24, 20, 5
+SETTINGS = dict(baseline="mean", ig_steps=32, background_size=5, kernel_nsamples=256,
+                gradient_nsamples=64)
+BATCHED = ("feature sensitivity", "occlusion", "time-step masking")
+CHEAP_REPEATS, COSTLY_REPEATS = 7, 1
+
+
+def _best_pair(fn, base, repeats: int, warmup: bool = True) -> tuple[float, float]:
+    """Best CPU times of ``fn`` (``repeats`` runs) and ``base`` (``CHEAP_REPEATS`` runs), alternated."""
+    if warmup:
+        fn()
+    base()
+    best_fn = best_base = float("inf")
+    for k in range(max(repeats, CHEAP_REPEATS)):
+        for which, runs in ((fn, repeats), (base, CHEAP_REPEATS)):
+            if k >= runs:
+                continue
+            start = time.process_time()
+            which()
+            elapsed = time.process_time() - start
+            if which is fn:
+                best_fn = min(best_fn, elapsed)
+            else:
+                best_base = min(best_base, elapsed)
+    return best_fn, best_base
+
+
+def _row(name: str, ratio: float, target: float | None) -> dict:
+    return {
+        "benchmark": name,
+        "measured": round(ratio, 2),
+        "target": "report" if target is None else f"<= {target}",
+        "passed": True if target is None else bool(ratio <= target),
+    }
+
+
+def run() -> list[dict]:
+    """Time every method of the chapter's line-up; one row per method, plus the deletion curve."""
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(500, T, F)).astype(np.float32)
+    X = reference[:N]
+    lstm = models.build_lstm(T, F, units=32, seed=0)
+    attention = models.build_attention_lstm(T, F, units=16, seed=0)
+
+    rows = []
+    for name, method in compare.lineup(reference, **SETTINGS).items():
+        model = attention if method.needs_attention else lstm
+        _, cost = compare.measure(method, model, X)  # counts evaluations; warms up
+        costly = cost.forward > 1000 or cost.gradients > 32  # measure() has warmed these up
+        seconds, base = _best_pair(lambda m=method, mod=model: m.explain(mod, X),
+                                   lambda mod=model: models.forward(mod, X),
+                                   COSTLY_REPEATS if costly else CHEAP_REPEATS, warmup=not costly)
+        rows.append(_row(
+            f"{name} ({cost.evaluations:,.0f} evaluations/explanation): time / one forward call",
+            seconds / base, 1.5 if name in BATCHED else None,
+        ))
+
+    small = models.build_lstm(5, 3, units=32, seed=0)
+    small_ref = rng.normal(size=(500, 5, 3)).astype(np.float32)
+    exact = compare.lineup(small_ref, **SETTINGS, exact=True)["exact Shapley"]
+    Xs = small_ref[:4]
+    _, cost = compare.measure(exact, small, Xs)
+    seconds, base = _best_pair(lambda: exact.explain(small, Xs), lambda: models.forward(small, Xs),
+                               COSTLY_REPEATS, warmup=False)
+    rows.append(_row(
+        f"exact Shapley, T=5 F=3 ({cost.evaluations:,.0f} evaluations/explanation): "
+        "time / one forward call", seconds / base, None,
+    ))
+
+    attribution = rng.normal(size=X.shape)
+    copies = np.repeat(X, 21, axis=0)
+    t_deletion, t_same_rows = _best_pair(
+        lambda: evaluation.deletion_curve(lstm, X, attribution, "draw", reference=reference,
+                                          fractions=21),
+        lambda: models.forward(lstm, copies), CHEAP_REPEATS)
+    rows.append(_row(f"deletion curve (21 fractions x {N}) / one forward call over the same rows",
+                     t_deletion / t_same_rows, 1.5))
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        status = "pass" if row["passed"] else "FAIL"
+        print(f"{row['benchmark']:<90} {row['measured']:>9} (target {row['target']}) {status}")
