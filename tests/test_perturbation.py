@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import analytic
 import keras
 import numpy as np
 import pytest
@@ -17,13 +18,8 @@ SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[Healt
 
 
 def linear_model(weights: np.ndarray, bias: float = 0.3) -> keras.Model:
-    """``f(x) = sum(W * x) + bias`` as a Keras model on ``(n, T, F)``."""
-    t, f = weights.shape
-    inputs = keras.Input((t, f))
-    out = keras.layers.Dense(1)(keras.layers.Flatten()(inputs))
-    model = keras.Model(inputs, out)
-    model.layers[-1].set_weights([weights.reshape(-1, 1).astype("float32"), np.array([bias], "float32")])
-    return model
+    """``f(x) = sum(W * x) + bias`` on ``(n, T, F)``."""
+    return analytic.linear_model(weights, bias)
 
 
 @pytest.fixture(scope="module")
