@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras import ops
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, forward
+from helpers.models import CHUNK, forward, padded_chunks
 from helpers.validation import check_model_input, check_positive_int
 
 MODES = ("uniform", "permuted", "own")
@@ -140,12 +140,8 @@ def attention_weights(model: keras.Model, X: np.ndarray) -> np.ndarray:
     n, n_steps, n_features = X.shape
     out = np.empty((n, parts.heads, n_steps), dtype=np.float64)
     call = _weights_call(parts, n_steps, n_features)
-    for start in range(0, n, CHUNK):
-        chunk = X[start : start + CHUNK]
-        m = chunk.shape[0]
-        if m < CHUNK:
-            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, n_steps, n_features), np.float32)])
-        out[start : start + m] = call(tf.constant(chunk)).numpy()[:m]
+    for start, m, chunk in padded_chunks(X):
+        out[start : start + m] = call(chunk).numpy()[:m]
     return out[:, 0] if parts.heads == 1 else out
 
 

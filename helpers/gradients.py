@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, forward
+from helpers.models import CHUNK, forward, padded_chunks
 from helpers.validation import check_baseline, check_model_input, check_positive_int
 
 #: Most path points built in memory at once for integrated gradients.
@@ -66,13 +66,9 @@ def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
     if n == 0:
         return out
     grad = _compiled_gradient(model, T, F)
-    for start in range(0, n, CHUNK):
-        chunk = X[start : start + CHUNK]
-        m = chunk.shape[0]
-        if m < CHUNK:
-            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, T, F), np.float32)])
+    for start, m, chunk in padded_chunks(X):
         with _quiet_tracing():
-            g, width = grad(tf.constant(chunk))
+            g, width = grad(chunk)
         if int(width) != 1:
             raise ValueError(f"expected a model with one output per sequence, got {int(width)}")
         out[start : start + m] = g.numpy()[:m]

@@ -10,6 +10,7 @@ Keras 3 LSTM.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
 
 import keras
 import numpy as np
@@ -119,6 +120,21 @@ def fit(
     return history
 
 
+def padded_chunks(X: np.ndarray) -> Iterator[tuple[int, int, tf.Tensor]]:
+    """Cut ``(n, T, F)`` into ``(start, rows, chunk)`` with every chunk ``(CHUNK, T, F)``.
+
+    The last chunk is zero-padded, so a compiled call sees one shape and traces once;
+    callers keep the first ``rows`` outputs of each chunk.
+    """
+    n, n_steps, n_features = X.shape
+    for start in range(0, n, CHUNK):
+        chunk = X[start : start + CHUNK]
+        m = chunk.shape[0]
+        if m < CHUNK:
+            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, n_steps, n_features), np.float32)])
+        yield start, m, tf.constant(chunk)
+
+
 def _compiled_call(model: keras.Model, n_steps: int, n_features: int):
     """A traced ``model(x, training=False)`` for chunks of shape ``(CHUNK, T, F)``."""
     cache = _compiled.setdefault(model, {})
@@ -150,12 +166,8 @@ def forward(model: keras.Model, X: np.ndarray) -> np.ndarray:
         counter.rows += n
     call = _compiled_call(model, n_steps, n_features)
     out = np.empty(n, dtype=np.float64)
-    for start in range(0, n, CHUNK):
-        chunk = X[start : start + CHUNK]
-        m = chunk.shape[0]
-        if m < CHUNK:
-            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, n_steps, n_features), np.float32)])
-        y = call(tf.constant(chunk)).numpy()
+    for start, m, chunk in padded_chunks(X):
+        y = call(chunk).numpy()
         if y.shape[1] != 1:
             raise ValueError(f"expected a model with one output per sequence, got {y.shape[1]}")
         out[start : start + m] = y[:m, 0]

@@ -51,6 +51,19 @@ def test_forward_result_does_not_depend_on_chunk_position(small_lstm):
     np.testing.assert_allclose(models.forward(small_lstm, X[-10:]), whole[-10:], rtol=1e-5, atol=1e-6)
 
 
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 3 * models.CHUNK), steps=st.integers(1, 4), features=st.integers(1, 3))
+def test_padded_chunks_cover_every_row_once_in_one_shape(n, steps, features):
+    X = np.arange(n * steps * features, dtype=np.float32).reshape(n, steps, features) + 1.0
+    rows = []
+    for start, m, chunk in models.padded_chunks(X):
+        assert tuple(chunk.shape) == (models.CHUNK, steps, features)  # one shape: one trace
+        np.testing.assert_array_equal(chunk.numpy()[:m], X[start : start + m])
+        assert not chunk.numpy()[m:].any()  # the padding is zeros, never another row
+        rows.extend(range(start, start + m))
+    assert rows == list(range(n))
+
+
 def test_forward_counts_evaluations(small_lstm):
     X = np.zeros((17, 5, 3), np.float32)
     with models.count_evaluations() as counter:
