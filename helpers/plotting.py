@@ -32,6 +32,17 @@ def outline_cells(ax: plt.Axes, mask: np.ndarray, color: str = "black") -> None:
         )
 
 
+def label_time_axis(ax: plt.Axes, time_names: Sequence[str], most: int = 10) -> None:
+    """Label the x axis with step names, every k-th one when there are more than ``most``.
+
+    Long sequences in a small panel would otherwise print overlapping labels.
+    """
+    every = max(1, int(np.ceil(len(time_names) / most)))
+    ticks = range(0, len(time_names), every)
+    ax.set_xticks(list(ticks), [time_names[t] for t in ticks])
+    ax.set_xlabel("time step")
+
+
 def attribution_heatmap(
     ax: plt.Axes,
     attribution: np.ndarray,
@@ -53,9 +64,8 @@ def attribution_heatmap(
         image = ax.imshow(A.T, aspect="auto", cmap=DIVERGING, norm=symmetric_norm(A))
     else:
         image = ax.imshow(A.T, aspect="auto", cmap="viridis", vmin=0)
-    ax.set_xticks(range(len(time_names)), list(time_names))
+    label_time_axis(ax, time_names)
     ax.set_yticks(range(len(feature_names)), list(feature_names))
-    ax.set_xlabel("time step")
     ax.set_ylabel("feature")
     if relevance is not None:
         outline_cells(ax, relevance)
@@ -101,7 +111,6 @@ def plot_sequence(
         if relevance is not None:
             hit = np.asarray(relevance)[:, f]
             ax.scatter(t[hit], x[hit, f], s=220, facecolors="none", edgecolors="black", lw=2)
-    ax.set_xticks(t, list(time_names))
-    ax.set_xlabel("time step")
+    label_time_axis(ax, time_names)
     ax.set_ylabel(ylabel)
     ax.legend(loc="best", fontsize="small")
