@@ -8,8 +8,6 @@ samples costs one trace and a few compiled calls.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import weakref
 
 import keras
@@ -17,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, forward, padded_chunks
+from helpers.models import CHUNK, forward, padded_chunks, quiet_tracing
 from helpers.validation import check_baseline, check_model_input, check_positive_int
 
 #: Most path points built in memory at once for integrated gradients.
@@ -46,18 +44,6 @@ def _compiled_gradient(model: keras.Model, n_steps: int, n_features: int):
     return cache[key]
 
 
-@contextlib.contextmanager
-def _quiet_tracing():
-    """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design."""
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
     """The one chunked gradient pass: ``d f(x) / d x`` for ``(n, T, F)`` -> ``(n, T, F)`` float64."""
     X = check_model_input(model, X)
@@ -67,7 +53,7 @@ def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
         return out
     grad = _compiled_gradient(model, T, F)
     for start, m, chunk in padded_chunks(X):
-        with _quiet_tracing():
+        with quiet_tracing():
             g, width = grad(chunk)
         if int(width) != 1:
             raise ValueError(f"expected a model with one output per sequence, got {int(width)}")

@@ -9,6 +9,8 @@ Keras 3 LSTM.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import weakref
 from collections.abc import Iterator
 
@@ -120,6 +122,22 @@ def fit(
     return history
 
 
+@contextlib.contextmanager
+def quiet_tracing() -> Iterator[None]:
+    """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design.
+
+    Every model gets its own traced call, and TensorFlow counts traces of the same Python
+    function across models, so a chapter that trains several models would see the warning.
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def padded_chunks(X: np.ndarray) -> Iterator[tuple[int, int, tf.Tensor]]:
     """Cut ``(n, T, F)`` into ``(start, rows, chunk)`` with every chunk ``(CHUNK, T, F)``.
 
@@ -167,7 +185,8 @@ def forward(model: keras.Model, X: np.ndarray) -> np.ndarray:
     call = _compiled_call(model, n_steps, n_features)
     out = np.empty(n, dtype=np.float64)
     for start, m, chunk in padded_chunks(X):
-        y = call(chunk).numpy()
+        with quiet_tracing():
+            y = call(chunk).numpy()
         if y.shape[1] != 1:
             raise ValueError(f"expected a model with one output per sequence, got {y.shape[1]}")
         out[start : start + m] = y[:m, 0]

@@ -1,5 +1,7 @@
 """helpers.models: builders, deterministic training, the one batched forward pass."""
 
+import logging
+
 import keras
 import numpy as np
 import pytest
@@ -128,3 +130,19 @@ def test_running_example_unknown_name():
 def test_prepare_fits_scaler_on_train_only():
     task, scaler = examples.prepare("stock")
     np.testing.assert_allclose(scaler.mean_, task.X_train.astype(np.float64).mean(axis=(0, 1)))
+
+
+def test_forward_on_many_models_does_not_warn_about_retracing():
+    """Each model is traced once by design; learners should not see TensorFlow's warning."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        X = np.zeros((3, 4, 2), np.float32)
+        for seed in range(8):
+            models.forward(models.build_lstm(4, 2, units=2, seed=seed), X)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
