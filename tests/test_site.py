@@ -89,6 +89,31 @@ def test_site_has_the_expected_pages():
     assert any(p.startswith("notebooks/01_") for p in pages)
 
 
+def _chapters() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("chapter", _chapters())
+def test_chapter_page_offers_download_and_launch_buttons(chapter):
+    """Learners take a chapter away as a notebook, or open it in Binder or Colab."""
+    import yaml
+
+    page = SITE / "notebooks" / f"{chapter}.html"
+    if not page.is_file():
+        pytest.fail(f"no page {page}: run `make book` before the site test")
+    html = page.read_text(encoding="utf-8")
+    download = f"../_sources/notebooks/{chapter}.ipynb"
+    assert f'href="{download}"' in html, f"{chapter}: no download-notebook button"
+    assert (page.parent / download).resolve().is_file(), f"{chapter}: {download} is not in the site"
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    slug = urlparse(repo).path.strip("/")
+    for service in ("https://mybinder.org/v2/gh/", "https://colab.research.google.com/github/"):
+        expected = f"{service}{slug}/"
+        assert expected in html and f"notebooks/{chapter}.ipynb" in html, (
+            f"{chapter}: no launch button to {expected}...notebooks/{chapter}.ipynb"
+        )
+
+
 @pytest.mark.parametrize("page_path", _pages() or ["index.html"])
 def test_page_in_browser(server, browser, page_path):
     from axe_playwright_python.sync_playwright import Axe
