@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK
+from helpers.models import CHUNK, padded_chunks, quiet_tracing
 from helpers.validation import check_model_input, check_positive_int
 
 METHODS = ("pca", "tsne")
@@ -120,12 +120,9 @@ def _run(model: keras.Model, X, layer) -> tuple[keras.layers.LSTM, np.ndarray, n
     n, T, F = X.shape
     run = _compiled_hidden(model, index, lstm, T, F)
     seqs, hiddens = [], []
-    for start in range(0, n, CHUNK):
-        chunk = X[start : start + CHUNK]
-        m = chunk.shape[0]
-        if m < CHUNK:
-            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, T, F), np.float32)])
-        seq, h = run(tf.constant(chunk))
+    for _, m, chunk in padded_chunks(X):
+        with quiet_tracing():
+            seq, h = run(chunk)
         seqs.append(seq.numpy()[:m])
         hiddens.append(h.numpy()[:m])
     units = lstm.cell.units
