@@ -82,13 +82,20 @@ def method_grid(
     relevance: np.ndarray | None = None,
     ncols: int = 3,
     scale_each: bool = True,
+    units: dict[str, str] | None = None,
 ):
-    """One heatmap per method, same sample, relevant cells outlined; returns the figure."""
+    """One heatmap per method, same sample, relevant cells outlined; returns the figure.
+
+    ``units`` gives the colour-bar label of maps that are not attributions in prediction
+    units (a slope, an attention weight, a state change).
+    """
     n = len(maps)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.6 * nrows), squeeze=False)
     for ax, (name, A) in zip(axes.flat, maps.items()):
-        attribution_heatmap(ax, A, time_names, feature_names, relevance, title=name)
+        label = (units or {}).get(name, "attribution (prediction units)")
+        attribution_heatmap(ax, A, time_names, feature_names, relevance, title=name,
+                            colorbar_label=label)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.tight_layout()

@@ -86,3 +86,10 @@ def test_sequence_plot_rings_the_relevant_cells():
     rings = np.concatenate([c.get_offsets() for c in ax.collections])
     np.testing.assert_array_equal(rings, [[1.0, 2.0], [4.0, 8.0]])
     assert [line.get_label() for line in ax.get_lines()] == ["value", "marker"]
+
+
+def test_method_grid_labels_each_colour_bar_with_its_units():
+    maps = {"occlusion": np.ones((3, 2)), "attention": np.ones((3, 2))}
+    fig = plotting.method_grid(maps, list("abc"), ["f0", "f1"], units={"attention": "weight (share of 1)"})
+    bars = [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert bars == ["attribution (prediction units)", "weight (share of 1)"]
