@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras import ops
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, forward, padded_chunks, quiet_tracing
+from helpers.models import CHUNK, chunked_calls, forward
 from helpers.validation import check_model_input, check_positive_int
 
 MODES = ("uniform", "permuted", "own")
@@ -140,9 +140,8 @@ def attention_weights(model: keras.Model, X: np.ndarray) -> np.ndarray:
     n, n_steps, n_features = X.shape
     out = np.empty((n, parts.heads, n_steps), dtype=np.float64)
     call = _weights_call(parts, n_steps, n_features)
-    for start, m, chunk in padded_chunks(X):
-        with quiet_tracing():
-            out[start : start + m] = call(chunk).numpy()[:m]
+    for start, m, w in chunked_calls(call, X):
+        out[start : start + m] = w.numpy()[:m]
     return out[:, 0] if parts.heads == 1 else out
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, forward, padded_chunks, quiet_tracing
+from helpers.models import CHUNK, chunked_calls, forward
 from helpers.validation import check_baseline, check_model_input, check_positive_int
 
 #: Most path points built in memory at once for integrated gradients.
@@ -52,9 +52,7 @@ def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
     if n == 0:
         return out
     grad = _compiled_gradient(model, T, F)
-    for start, m, chunk in padded_chunks(X):
-        with quiet_tracing():
-            g, width = grad(chunk)
+    for start, m, (g, width) in chunked_calls(grad, X):
         if int(width) != 1:
             raise ValueError(f"expected a model with one output per sequence, got {int(width)}")
         out[start : start + m] = g.numpy()[:m]

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, padded_chunks, quiet_tracing
+from helpers.models import CHUNK, chunked_calls
 from helpers.validation import check_model_input, check_positive_int
 
 METHODS = ("pca", "tsne")
@@ -120,9 +120,7 @@ def _run(model: keras.Model, X, layer) -> tuple[keras.layers.LSTM, np.ndarray, n
     n, T, F = X.shape
     run = _compiled_hidden(model, index, lstm, T, F)
     seqs, hiddens = [], []
-    for _, m, chunk in padded_chunks(X):
-        with quiet_tracing():
-            seq, h = run(chunk)
+    for _, m, (seq, h) in chunked_calls(run, X):
         seqs.append(seq.numpy()[:m])
         hiddens.append(h.numpy()[:m])
     units = lstm.cell.units

@@ -123,7 +123,7 @@ def fit(
 
 
 @contextlib.contextmanager
-def quiet_tracing() -> Iterator[None]:
+def _quiet_tracing() -> Iterator[None]:
     """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design.
 
     Every model gets its own traced call, and TensorFlow counts traces of the same Python
@@ -151,6 +151,18 @@ def padded_chunks(X: np.ndarray) -> Iterator[tuple[int, int, tf.Tensor]]:
         if m < CHUNK:
             chunk = np.concatenate([chunk, np.zeros((CHUNK - m, n_steps, n_features), np.float32)])
         yield start, m, tf.constant(chunk)
+
+
+def chunked_calls(call, X: np.ndarray) -> Iterator[tuple[int, int, object]]:
+    """Run a compiled ``call`` over :func:`padded_chunks` of ``X``: ``(start, rows, output)``.
+
+    The one loop behind every batched pass (forward, gradients, attention weights, hidden
+    states); TensorFlow's retracing warning is silenced here, once, for all of them.
+    """
+    for start, m, chunk in padded_chunks(X):
+        with _quiet_tracing():
+            out = call(chunk)
+        yield start, m, out
 
 
 def _compiled_call(model: keras.Model, n_steps: int, n_features: int):
@@ -184,9 +196,8 @@ def forward(model: keras.Model, X: np.ndarray) -> np.ndarray:
         counter.rows += n
     call = _compiled_call(model, n_steps, n_features)
     out = np.empty(n, dtype=np.float64)
-    for start, m, chunk in padded_chunks(X):
-        with quiet_tracing():
-            y = call(chunk).numpy()
+    for start, m, y in chunked_calls(call, X):
+        y = y.numpy()
         if y.shape[1] != 1:
             raise ValueError(f"expected a model with one output per sequence, got {y.shape[1]}")
         out[start : start + m] = y[:m, 0]
