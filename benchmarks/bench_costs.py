@@ -1,4 +1,4 @@
-"""Chapter 6's cost column: each method's time per batch of explanations, in forward calls.
+"""Chapter 7's cost column: each method's time per batch of explanations, in forward calls.
 
 The chapter's line-up (`helpers.compare.lineup`, the chapter's settings) on untrained
 models of the box task's shape (T=20, F=5: an LSTM, and an LSTM with attention for

@@ -1,6 +1,6 @@
-"""The line-up of chapter 6: every method as ``explain(model, X) -> (n, T, F)``, and its cost.
+"""The line-up of chapter 7: every method as ``explain(model, X) -> (n, T, F)``, and its cost.
 
-Explained in chapter 6 (which explanation to trust). Each method of chapters 2-5
+Explained in chapter 7 (which explanation to trust). Each method of chapters 2-5
 is wrapped with explicit settings so that all of them can be scored the same
 way (:mod:`helpers.evaluation`) and timed the same way (:func:`measure`), in the
 chapter and in ``benchmarks/bench_costs.py``. Methods that answer at a coarser

@@ -1,9 +1,9 @@
 """Scoring attributions against the truth, and against each other.
 
-Explained in chapter 6 (which explanation to trust); first used in chapter 2.
+Explained in chapter 7 (which explanation to trust); first used in chapter 2.
 Scores compare the *magnitude* of an attribution with a boolean ``relevance``
 mask: a method that ranks the truly relevant cells first scores AUROC 1, one
-that ranks them last scores 0, and a random ranking about 0.5. Chapter 6 adds the
+that ranks them last scores 0, and a random ranking about 0.5. Chapter 7 adds the
 checks that need no truth: deletion curves (is the ranking faithful to the
 model?) and the weight-randomisation sanity check (does the map depend on the
 model at all?).

@@ -1,6 +1,6 @@
 """Temporal Saliency Rescaling (Ismail et al. 2020): separate "when" from "which feature".
 
-Explained in chapter 6 (which explanation to trust). A gradient map of a
+Explained in chapter 7 (which explanation to trust). A gradient map of a
 recurrent network mixes up time and feature importance. TSR asks the
 attribution method itself: how much does the whole map change when one time
 step is masked (time relevance)? Then, only at the steps that matter, how much
