@@ -73,10 +73,10 @@ def run() -> list[dict]:
     seed_total = per_perturbation * N * T * F
 
     t_occlusion, t_forward = _best_pair(
-        lambda: occlusion(model, X, "zeros"), lambda: forward(model, copies)
+        lambda: occlusion(model, X, baseline="zeros"), lambda: forward(model, copies)
     )
     t_ig, t_grad = _best_pair(
-        lambda: integrated_gradients(model, X, "zeros", steps=STEPS),
+        lambda: integrated_gradients(model, X, baseline="zeros", steps=STEPS),
         lambda: input_gradients(model, path),
     )
 

@@ -61,13 +61,13 @@ def run() -> list[dict]:
     warm[0, 0, :2] += 1.0  # two cells vary: four coalitions
     shap_forward(warm.reshape(1, M), silent=True)
     shap_predict(warm.reshape(1, M), silent=True)
-    shapley.exact_shapley(model, X, background[:1])
+    shapley.exact_shapley(model, X, background=background[:1])
 
     best = {"forward": np.inf, "exact": np.inf, "shap_forward": np.inf}
     for _ in range(REPEATS):
         t, _ = _timed(lambda: models.forward(model, rows))
         best["forward"] = min(best["forward"], t)
-        t, ours = _timed(lambda: shapley.exact_shapley(model, X, background))
+        t, ours = _timed(lambda: shapley.exact_shapley(model, X, background=background))
         best["exact"] = min(best["exact"], t)
         t, reference = _timed(lambda: shap_forward(x_flat, silent=True))
         best["shap_forward"] = min(best["shap_forward"], t)

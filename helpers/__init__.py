@@ -12,10 +12,51 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # oneDNN reorders float sums between runs; switching it off keeps numbers repeatable.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+
+
+def _register_layers() -> None:
+    """Make ``AttentionPooling`` loadable by ``keras.models.load_model`` once Keras is imported.
+
+    Importing Keras (and TensorFlow) here would make ``import helpers`` slow for
+    tools that never touch a model, so the registration runs when Keras is first
+    imported (or now, if it already is): a saved attention model then reloads
+    after ``import helpers`` in any order.
+    """
+    import importlib.abc
+    import importlib.util
+    import sys
+
+    if "keras" in sys.modules:
+        import helpers.attention  # noqa: F401
+        return
+
+    class _AfterKeras(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name != "keras":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec("keras")
+            if spec is None or spec.loader is None:
+                return spec
+            load = spec.loader.exec_module
+
+            def exec_module(module):
+                load(module)
+                import helpers.attention  # noqa: F401  (registers AttentionPooling)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, _AfterKeras())
+
+
+_register_layers()
+
 __all__ = [
     "attention",
     "compare",
     "data",
+    "engine",
     "evaluation",
     "gradients",
     "hidden",

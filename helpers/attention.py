@@ -15,12 +15,10 @@ import weakref
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, chunked_calls, forward
-from helpers.validation import check_model_input, check_positive_int
+from helpers import engine, levels
+from helpers.validation import check_positive_int, check_seed, format_inputs, mask_value, resolve_target
 
 MODES = ("uniform", "permuted", "own")
 
@@ -59,17 +57,26 @@ class AttentionPooling(keras.layers.Layer):
         s = ops.matmul(ops.tanh(ops.matmul(h, self.W) + self.b), self.v)  # (n, T, heads)
         return ops.transpose(s, (0, 2, 1))
 
-    def weights_for(self, h):
-        """The per-sample attention weights, ``(n, T, units) -> (n, heads, T)``, summing to 1 over T."""
-        return ops.softmax(self.scores(h), axis=-1)
+    def weights_for(self, h, mask=None):
+        """The per-sample attention weights, ``(n, T, units) -> (n, heads, T)``, summing to 1 over T.
+
+        ``mask`` ``(n, T)`` (from a ``Masking`` layer) gives padded steps weight 0.
+        """
+        s = self.scores(h)
+        if mask is not None:
+            s = ops.where(ops.expand_dims(ops.cast(mask, "bool"), 1), s, ops.full_like(s, -1e9))
+        return ops.softmax(s, axis=-1)
 
     def pool(self, h, a):
         """Weighted sums of ``h`` ``(n, T, units)`` under weights ``a`` ``(n, heads, T)``: ``(n, heads * units)``."""
         context = ops.matmul(a, h)  # (n, heads, units)
         return ops.reshape(context, (-1, self.heads * int(h.shape[-1])))
 
-    def call(self, h):
-        return self.pool(h, self.weights_for(h))
+    def call(self, h, mask=None):
+        return self.pool(h, self.weights_for(h, mask))
+
+    def compute_mask(self, h, mask=None):
+        return None  # pooling removes the time axis, and with it the mask
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.heads * int(input_shape[-1]))
@@ -99,7 +106,10 @@ class _Parts:
     def __init__(self, model: keras.Model):
         self.layer = find_attention(model)
         self.heads = self.layer.heads
-        self.encoder = keras.Model(model.inputs[0], self.layer.input)
+        source = self.layer.input
+        # A layer that takes a mask records (h, mask) as its input; the encoder returns h.
+        source = source[0] if isinstance(source, (list, tuple)) else source
+        self.encoder = keras.Model(model.inputs[0], source)
         if self.layer.output is model.outputs[0]:
             self.head = None
         else:
@@ -116,33 +126,40 @@ def _parts_of(model: keras.Model) -> _Parts:
     return _parts[model]
 
 
-def _weights_call(parts: _Parts, n_steps: int, n_features: int):
-    """A traced ``X -> attention weights`` for chunks of shape ``(CHUNK, T, F)``."""
-    key = (n_steps, n_features)
-    if key not in parts.calls:
-        spec = tf.TensorSpec(shape=(CHUNK, n_steps, n_features), dtype=tf.float32)
-
-        @tf.function(input_signature=[spec], reduce_retracing=True)
-        def call(x):
-            return parts.layer.weights_for(parts.encoder(x, training=False))
-
-        parts.calls[key] = call
-    return parts.calls[key]
-
-
-def attention_weights(model: keras.Model, X: np.ndarray) -> np.ndarray:
+def attention_weights(model: keras.Model, X) -> np.ndarray:
     """Per-sample softmax weights: ``(n, T, F) -> (n, T)``, or ``(n, heads, T)`` with several heads.
 
-    One traced call per chunk of ``CHUNK`` sequences (like :func:`helpers.models.forward`).
+    One traced call per chunk of ``CHUNK`` sequences, through the engine.
     """
     parts = _parts_of(model)
-    X = check_model_input(model, X)
-    n, n_steps, n_features = X.shape
+    X, _ = format_inputs(model, X)
+    n, n_steps, _ = X.shape
     out = np.empty((n, parts.heads, n_steps), dtype=np.float64)
-    call = _weights_call(parts, n_steps, n_features)
-    for start, m, w in chunked_calls(call, X):
+
+    fill = mask_value(model)
+
+    def make(x):
+        mask = None if fill is None else ops.any(ops.not_equal(x, fill), axis=-1)
+        return parts.layer.weights_for(parts.encoder(x, training=False), mask)
+
+    call = engine.compiled(model, "attention", X.shape[1:], make)
+    for start, m, w in engine.run(call, X):
         out[start : start + m] = w.numpy()[:m]
     return out[:, 0] if parts.heads == 1 else out
+
+
+def attention_attribution(model: keras.Model, X, *, target=None) -> np.ndarray:
+    """The attention weights as an attribution: ``(n, T, F)``, each step's weight repeated over features.
+
+    Resolution ``"time"``; with several heads the weights are averaged over heads. The
+    weights do not depend on ``target`` (checked only), and are non-negative: they say
+    where the model looks, not in which direction an input pushes the output.
+    """
+    X, valid = format_inputs(model, X)
+    resolve_target(model, X, target)
+    a = np.asarray(attention_weights(model, X))
+    a = a.mean(axis=1) if a.ndim == 3 else a
+    return levels.broadcast(a * valid, X.shape, "feature")
 
 
 class _ImposedAttention(keras.layers.Layer):
@@ -178,8 +195,10 @@ def imposed_attention_model(model: keras.Model) -> keras.Model:
 
 def predict_with_weights(model: keras.Model, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Predictions when attention is forced to ``weights`` ``(n, T)`` or ``(n, heads, T)``: ``(n,)``."""
+    from helpers.models import forward
+
     parts = _parts_of(model)
-    X = check_model_input(model, X)
+    X, _ = format_inputs(model, X)
     n, n_steps, _ = X.shape
     a = np.asarray(weights, dtype=np.float32)
     if a.ndim == 2:
@@ -198,7 +217,7 @@ def permute_over_time(weights: np.ndarray, seed: int = 0) -> np.ndarray:
     a = np.asarray(weights)
     if a.ndim not in (2, 3):
         raise ValueError(f"expected weights of shape (n, T) or (n, heads, T), got {a.shape}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     n, n_steps = a.shape[0], a.shape[-1]
     order = np.argsort(rng.random((n, n_steps)), axis=1)
     if a.ndim == 3:
@@ -217,7 +236,7 @@ def with_fixed_attention(
     """
     if mode not in MODES:
         raise ValueError(f"expected mode in {MODES}, got {mode!r}")
-    X = check_model_input(model, X)
+    X, _ = format_inputs(model, X)
     heads = _parts_of(model).heads
     n, n_steps, _ = X.shape
     if mode == "uniform":
@@ -227,3 +246,30 @@ def with_fixed_attention(
         if mode == "permuted":
             a = permute_over_time(a, seed)
     return predict_with_weights(model, X, a)
+
+
+def build_attention_lstm(
+    n_steps: int | None,
+    n_features: int,
+    units: int = 32,
+    heads: int = 1,
+    seed: int = 0,
+    name: str = "attention_lstm",
+    *,
+    n_outputs: int = 1,
+    output_activation: str | None = None,
+    mask_value: float | None = None,
+) -> keras.Model:
+    """LSTM over the sequence, attention pooling over its outputs, dense read-out.
+
+    The ``AttentionPooling`` layer is named ``"attention"``. Options as in
+    :func:`helpers.models.build_lstm`.
+    """
+    from helpers.models import _check_sizes, _input, _readout, seeded
+
+    _check_sizes(n_steps=n_steps, n_features=n_features, units=units, heads=heads)
+    with seeded(seed):
+        inputs, x = _input(n_steps, n_features, mask_value)
+        h = keras.layers.LSTM(units, return_sequences=True, name="lstm")(x)
+        context = AttentionPooling(heads=heads, name="attention")(h)
+        return keras.Model(inputs, _readout(context, n_outputs, output_activation), name=name)

@@ -1,15 +1,18 @@
 """Check that this machine can run the book: `python -m helpers.check_setup`.
 
 Used at the start of a workshop (see ``book/workshop.md``): prints the versions
-of the required packages, whether TensorFlow sees a GPU (the book does not need
-one), and how long a small LSTM takes to train here, and says what is missing
-and how to fix it.
+of the required packages, whether JupyterLab runs and renders the chapters'
+MyST markup (the jupyterlab-myst extension), whether TensorFlow sees a GPU (the
+book does not need one), and how long a small LSTM takes to train here, and
+says what is missing and how to fix it.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import re
+import subprocess
 import sys
 import time
 
@@ -23,6 +26,8 @@ REQUIRED = [
     ("matplotlib", "matplotlib", "every figure"),
     ("jupyter_book", "jupyter-book", "building the website"),
     ("nbval", "nbval", "running the chapters as tests"),
+    ("jupyterlab", "jupyterlab", "running the chapters (`make lab`)"),
+    ("jupyterlab_myst", "jupyterlab-myst", "exercises and notes rendered in JupyterLab"),
 ]
 FIX = "run `make install` in the repository (or `pip install -r requirements.txt`)"
 
@@ -39,6 +44,27 @@ def package_report() -> tuple[list[str], list[str]]:
             missing.append(dist)
             lines.append(f"  MISSING  {dist:14} {'-':12} {why} ({type(error).__name__}: {error})")
     return lines, missing
+
+
+def jupyter_report() -> list[str]:
+    """Problems with JupyterLab and its MyST extension, each with its fix (empty when fine)."""
+    command = [sys.executable, "-m", "jupyter", "labextension", "list"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return [f"`jupyter labextension list` did not run ({error}). To fix: {FIX}."]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # drop colour codes
+    if result.returncode != 0:
+        return [f"`jupyter labextension list` failed: {text.strip()[-300:]}. To fix: {FIX}."]
+    myst = [line for line in text.splitlines() if "jupyterlab-myst" in line and " v" in line]
+    if not myst:
+        return [f"JupyterLab does not list the jupyterlab-myst extension: exercises and notes "
+                f"would show as raw text. To fix: {FIX}."]
+    if "enabled" not in myst[0] or "OK" not in myst[0] or "not compatible" in text:
+        detail = " ".join(text[text.find('"jupyterlab-myst@'):].split()) if '"jupyterlab-myst@' in text else myst[0]
+        return [f"jupyterlab-myst cannot load in this JupyterLab: {detail[:300]}. "
+                f"To fix: {FIX} (requirements.txt pins JupyterLab to a version the extension supports)."]
+    return []
 
 
 def keras_major() -> int:
@@ -73,16 +99,22 @@ def main() -> int:
     if keras_major() < 3:
         print(f"\nKeras {importlib.metadata.version('keras')} is too old: the book needs Keras 3. To fix: {FIX}.")
         return 1
-    import tensorflow as tf
+    problems = jupyter_report()
+    print("Jupyter: " + ("JupyterLab with jupyterlab-myst: ok" if not problems else "PROBLEM"))
+    if problems:
+        print("\n".join(problems))
+        return 1
+    from helpers.quiet import start_tensorflow
 
-    import helpers  # noqa: F401  (quiet TensorFlow's logging)
+    start_tensorflow()
+    import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     print(f"GPU: {'found ' + str(len(gpus)) if gpus else 'none (fine: the book runs on a CPU)'}")
     seconds = time_small_lstm()
     verdict = "fine" if seconds < 30 else "slow: expect chapters to take several minutes"
     print(f"Training a small LSTM (1000 sequences, 3 epochs): {seconds:.1f} s ({verdict})")
-    print("\nAll set: open notebooks/01_running_examples.ipynb and run all cells.")
+    print("\nAll set: run `make lab` in the repository, open a chapter and choose Run All.")
     return 0
 
 

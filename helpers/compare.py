@@ -2,10 +2,10 @@
 
 Explained in chapter 7 (which explanation to trust). Each method of chapters 2-5
 is wrapped with explicit settings so that all of them can be scored the same
-way (:mod:`helpers.evaluation`) and timed the same way (:func:`measure`), in the
-chapter and in ``benchmarks/bench_costs.py``. Methods that answer at a coarser
-level (one number per step, or per feature) are broadcast to ``(n, T, F)``, so
-their maps tie across the other axis.
+way (:mod:`helpers.scores`, :mod:`helpers.checks`) and timed the same way (:func:`measure`), in the
+chapter and in ``benchmarks/bench_costs.py``. Every method returns ``(n, T, F)``
+itself (coarser ones broadcast, see :mod:`helpers.levels`); forward and gradient
+rows are counted by the engine.
 """
 
 from __future__ import annotations
@@ -16,33 +16,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import attention, evaluation, gradients, hidden, models, perturbation, shapley
-from helpers.validation import check_baseline, check_sequences
-
-RESOLUTIONS = ("cell", "time", "feature")
+from helpers import attention, engine, gradients, hidden, levels, perturbation, shapley
+from helpers.scores import random_attribution
+from helpers.validation import check_sequences, resolve_baseline
 
 
 @dataclass(frozen=True)
 class Method:
-    """One attribution method with its settings fixed.
+    """One attribution method with its settings fixed: ``explain(model, X) -> (n, T, F)``.
 
-    ``resolution``: what it can tell apart (``"cell"``, ``"time"``, ``"feature"``).
-    ``gradients``: gradient passes per explanation; ``passes``: other model passes per
-    explanation that do not go through :func:`helpers.models.forward` (which counts its
-    own rows). ``needs_attention``: only for models with an attention layer.
+    ``resolution``: what it can tell apart (``"cell"``, ``"time"``, ``"feature"``; see
+    :data:`helpers.levels.RESOLUTION`). ``passes``: model passes per explanation that
+    the engine does not count (attention weights, hidden states). ``needs_attention``:
+    only for models with an attention layer.
     """
 
     name: str
     explain: Callable[[object, np.ndarray], np.ndarray]
     resolution: str = "cell"
-    gradients: int = 0
     passes: int = 0
     needs_attention: bool = False
 
 
 @dataclass(frozen=True)
 class Cost:
-    """Cost per explained sequence: forward rows (counted), gradient and other passes, seconds."""
+    """Cost per explained sequence: forward rows and gradient rows (both counted), other passes, seconds."""
 
     forward: float
     gradients: float
@@ -51,21 +49,8 @@ class Cost:
 
     @property
     def evaluations(self) -> float:
-        """All model evaluations per explanation (a gradient pass counts as one)."""
+        """All model evaluations per explanation (a gradient row counts as one)."""
         return self.forward + self.gradients + self.passes
-
-
-def expand(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """Broadcast ``(n, T)`` (per step) or ``(n, F)`` (per feature) values to ``(n, T, F)``."""
-    values = np.asarray(values, dtype=np.float64)
-    n, T, F = shape
-    if values.shape == (n, T, F):
-        return values
-    if values.shape == (n, T):
-        return np.repeat(values[:, :, None], F, axis=2)
-    if values.shape == (n, F):
-        return np.repeat(values[:, None, :], T, axis=1)
-    raise ValueError(f"expected values of shape {(n, T, F)}, {(n, T)} or {(n, F)}, got {values.shape}")
 
 
 def lineup(
@@ -87,57 +72,55 @@ def lineup(
     for ``T * F <= 16``).
     """
     ref = check_sequences(reference, "reference")
-    B = check_baseline(baseline, ref[:1], ref)
+    B = resolve_baseline(baseline, ref[:1], ref)[0]
     scale = ref.reshape(-1, ref.shape[2]).std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     rows = np.random.default_rng(seed).choice(len(ref), size=min(background_size, len(ref)), replace=False)
     background = ref[np.sort(rows)]
+    res = levels.RESOLUTION
 
-    def feature_sensitivity(model, X):
-        out = perturbation.feature_sensitivity(model, X, size=0.1, mode="additive", scale=scale)
-        return expand(out, X.shape)
+    def state_change(model, X):
+        change = hidden.state_change(hidden.hidden_states(model, X))
+        return levels.broadcast(change, X.shape, "feature") if change.ndim == 2 else change
 
     methods = [
-        Method("feature sensitivity", feature_sensitivity, resolution="feature"),
-        Method("occlusion", lambda m, X: perturbation.occlusion(m, X, B)),
+        Method(
+            "feature sensitivity",
+            lambda m, X: perturbation.feature_sensitivity(m, X, size=0.1, mode="additive", scale=scale),
+            resolution=res["feature_sensitivity"],
+        ),
+        Method("occlusion", lambda m, X: perturbation.occlusion(m, X, baseline=B)),
         Method(
             "time-step masking",
-            lambda m, X: expand(perturbation.mask_time_steps(m, X, B), X.shape),
-            resolution="time",
+            lambda m, X: perturbation.mask_time_steps(m, X, baseline=B),
+            resolution=res["mask_time_steps"],
         ),
-        Method("saliency", lambda m, X: gradients.saliency(m, X), gradients=1),
+        Method("saliency", lambda m, X: gradients.saliency(m, X)),
         Method(
             "integrated gradients",
-            lambda m, X: gradients.integrated_gradients(m, X, B, steps=ig_steps),
-            gradients=ig_steps,
+            lambda m, X: gradients.integrated_gradients(m, X, baseline=B, steps=ig_steps),
         ),
         Method(
             "attention",
-            lambda m, X: expand(attention.attention_weights(m, X), X.shape),
-            resolution="time",
+            attention.attention_attribution,
+            resolution=res["attention_attribution"],
             passes=1,
             needs_attention=True,
         ),
         Method(
             "KernelSHAP",
-            lambda m, X: shapley.kernel_shap(m, X, background, nsamples=kernel_nsamples, seed=seed).values,
+            lambda m, X: shapley.kernel_shap(m, X, background=background, nsamples=kernel_nsamples, seed=seed),
         ),
         Method(
             "GradientSHAP",
-            lambda m, X: shapley.gradient_shap(m, X, background, nsamples=gradient_nsamples, seed=seed),
-            gradients=gradient_nsamples,
+            lambda m, X: shapley.gradient_shap(m, X, background=background, nsamples=gradient_nsamples, seed=seed),
         ),
-        Method(
-            "hidden-state change",
-            lambda m, X: expand(hidden.state_change(hidden.hidden_states(m, X)), X.shape),
-            resolution="time",
-            passes=1,
-        ),
-        Method("random", lambda m, X: evaluation.random_attribution(X.shape, seed)),
+        Method("hidden-state change", state_change, resolution=res["state_change"], passes=1),
+        Method("random", lambda m, X: random_attribution(X.shape, seed)),
     ]
     if exact:
         methods.insert(
-            7, Method("exact Shapley", lambda m, X: shapley.exact_shapley(m, X, background))
+            7, Method("exact Shapley", lambda m, X: shapley.exact_shapley(m, X, background=background))
         )
     return {m.name: m for m in methods}
 
@@ -147,15 +130,17 @@ def measure(method: Method, model, X: np.ndarray, warmup: bool = True) -> tuple[
 
     ``warmup`` first explains one sequence, so one-off tracing is not charged to the method.
     """
-    X = np.asarray(X, dtype=np.float32)
+    X = check_sequences(X)
+    if X.shape[0] == 0:
+        raise ValueError(f"expected at least one sequence to measure {method.name} on, got X of shape {X.shape}")
     if warmup:
         method.explain(model, X[:1])
     n = X.shape[0]
     start = time.perf_counter()
-    with models.count_evaluations() as counter:
+    with engine.count_evaluations() as counter:
         values = method.explain(model, X)
     seconds = time.perf_counter() - start
     values = np.asarray(values, dtype=np.float64)
     if values.shape != X.shape:
         raise ValueError(f"expected {method.name} to return shape {X.shape}, got {values.shape}")
-    return values, Cost(counter.rows / n, float(method.gradients), float(method.passes), seconds / n)
+    return values, Cost(counter.rows / n, counter.gradient_rows / n, float(method.passes), seconds / n)

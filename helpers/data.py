@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.validation import check_positive_int, check_sequences
+from helpers.validation import check_positive_int, check_seed, check_sequences
 
 
 @dataclass
@@ -22,6 +22,10 @@ class SequenceTask:
     ``X`` is float32 ``(n, T, F)``, ``y`` float32 ``(n,)``, ``relevance`` bool
     ``(n, T, F)``; the first ``n_train`` rows are the training split.
     ``target_fn`` maps raw ``(n, T, F)`` inputs to the noise-free target.
+    ``contribution`` is float32 ``(n, T, F)``, the signed amount each input cell
+    adds to the noise-free target, summing over the cells to it, where the
+    target is a sum of per-cell terms (adding and subtracting problems, sum and
+    box tasks); ``None`` for the stock task, whose target is not linear.
     """
 
     name: str
@@ -33,6 +37,7 @@ class SequenceTask:
     n_train: int
     target_fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     description: str = ""
+    contribution: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def X_train(self) -> np.ndarray:
@@ -59,9 +64,26 @@ class SequenceTask:
         return self.relevance[self.n_train :]
 
     @property
+    def contribution_train(self) -> np.ndarray | None:
+        return None if self.contribution is None else self.contribution[: self.n_train]
+
+    @property
+    def contribution_test(self) -> np.ndarray | None:
+        return None if self.contribution is None else self.contribution[self.n_train :]
+
+    @property
     def cell_names(self) -> list[str]:
         """Labels ``feature@time`` for the ``T * F`` cells, in row-major ``(T, F)`` order."""
         return [f"{f}@{t}" for t in self.time_names for f in self.feature_names]
+
+
+def _check_noise(noise) -> float:
+    """Return ``noise`` as a float, or raise unless it is a finite number >= 0."""
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise ValueError(f"expected noise as a number >= 0, got {noise!r}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"expected a finite noise >= 0, got {noise}")
+    return float(noise)
 
 
 def _split_sizes(n: int, test_fraction: float) -> int:
@@ -116,9 +138,8 @@ def make_stock_task(
     n_steps = check_positive_int(n_steps, "n_steps")
     if n_steps < 3:
         raise ValueError(f"expected n_steps >= 3 (the target reads day t-2), got {n_steps}")
-    if noise < 0:
-        raise ValueError(f"expected noise >= 0, got {noise}")
-    rng = np.random.default_rng(seed)
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(check_seed(seed))
     level = 100.0 + 10.0 * rng.standard_normal((n, 1))
     steps = rng.standard_normal((n, n_steps))
     close = level + np.cumsum(steps, axis=1)
@@ -149,7 +170,7 @@ def make_sum_task(
     """Seed 004's task: the target is the sum of ``T`` uniform numbers; every step counts."""
     n_train = _split_sizes(n, test_fraction)
     n_steps = check_positive_int(n_steps, "n_steps")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     X = rng.uniform(0.0, 1.0, size=(n, n_steps, 1)).astype(np.float32)
 
     def target(X: np.ndarray) -> np.ndarray:
@@ -165,32 +186,67 @@ def make_sum_task(
         n_train=n_train,
         target_fn=target,
         description="sum of T uniform numbers; every step has the same true influence",
+        contribution=X.copy(),  # the target is the plain sum: each value is its own share
     )
+
+
+OPERATIONS = ("add", "subtract")
+
+
+def _marker_signs(X: np.ndarray, operation: str) -> np.ndarray:
+    """Sign ``(n, T)`` with which each step's value enters the target: 0 where unmarked.
+
+    A marker is on where the marker channel exceeds 0.5. ``"add"``: +1 at every
+    marked step; ``"subtract"``: +1 at the first marked step, -1 at the later ones.
+    """
+    marked = np.asarray(X)[:, :, 1] > 0.5
+    if operation == "add":
+        return marked.astype(np.float64)
+    first = np.cumsum(marked, axis=1) == 1
+    return np.where(marked, np.where(first, 1.0, -1.0), 0.0)
 
 
 def adding_target(X: np.ndarray) -> np.ndarray:
     """Noise-free adding-problem target: the sum of values whose marker is on (> 0.5)."""
     X = np.asarray(X, dtype=np.float64)
-    return np.sum(X[:, :, 0] * (X[:, :, 1] > 0.5), axis=1)
+    return np.sum(X[:, :, 0] * _marker_signs(X, "add"), axis=1)
+
+
+def subtracting_target(X: np.ndarray) -> np.ndarray:
+    """Noise-free subtraction target: the first marked value minus the later marked ones."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.sum(X[:, :, 0] * _marker_signs(X, "subtract"), axis=1)
 
 
 def make_adding_problem(
-    n: int = 6000, n_steps: int = 20, test_fraction: float = 0.25, seed: int = 0
+    n: int = 6000,
+    n_steps: int = 20,
+    test_fraction: float = 0.25,
+    seed: int = 0,
+    operation: str = "add",
 ) -> SequenceTask:
-    """The adding problem (Hochreiter & Schmidhuber 1997).
+    """The adding problem (Hochreiter & Schmidhuber 1997) and its subtracting twin.
 
     Two channels: ``value`` uniform on [0, 1] and ``marker``, which is 1 at exactly
-    two steps (one in each half of the sequence) and 0 elsewhere. The target is the
-    sum of the two marked values. ``relevance`` marks both channels at the two
-    marked steps. Within the task's inputs (markers are 0 or 1) nothing else moves
-    the target; the marker channel elsewhere matters only as the absence of a
-    marker, which :func:`adding_target` makes precise with its 0.5 threshold.
+    two steps (one in each half of the sequence) and 0 elsewhere. With
+    ``operation="add"`` the target is the sum of the two marked values; with
+    ``"subtract"`` the first marked value minus the second (the toy arithmetic of
+    Arras et al. 2019), so one true contribution is negative. ``relevance`` marks
+    both channels at the two marked steps. Within the task's inputs (markers are 0
+    or 1) nothing else moves the target; the marker channel elsewhere matters only
+    as the absence of a marker, which the target's 0.5 threshold makes precise.
+    ``contribution`` is ``+value`` (``-value`` for the subtracted one) on the value
+    channel at the marked steps and 0 elsewhere: the markers choose which values
+    count, the values carry the amount. The same ``seed`` gives the same ``X`` for
+    both operations.
     """
     n_train = _split_sizes(n, test_fraction)
     n_steps = check_positive_int(n_steps, "n_steps")
     if n_steps < 2:
         raise ValueError(f"expected n_steps >= 2 (two marked steps), got {n_steps}")
-    rng = np.random.default_rng(seed)
+    if operation not in OPERATIONS:
+        raise ValueError(f"expected operation in {OPERATIONS}, got {operation!r}")
+    rng = np.random.default_rng(check_seed(seed))
     values = rng.uniform(0.0, 1.0, size=(n, n_steps))
     half = n_steps // 2
     first = rng.integers(0, half, size=n)
@@ -200,16 +256,25 @@ def make_adding_problem(
     markers[np.arange(n), second] = 1.0
     X = np.stack([values, markers], axis=-1).astype(np.float32)
     relevance = np.repeat(markers.astype(bool)[:, :, None], 2, axis=2)
+    contribution = np.zeros(X.shape, np.float32)
+    contribution[:, :, 0] = X[:, :, 0] * _marker_signs(X, operation)
+    adding = operation == "add"
+    target_fn = adding_target if adding else subtracting_target
     return SequenceTask(
-        name="adding",
+        name="adding" if adding else "subtracting",
         X=X,
-        y=adding_target(X).astype(np.float32),
+        y=target_fn(X).astype(np.float32),
         relevance=relevance,
         feature_names=["value", "marker"],
         time_names=[str(t) for t in range(1, n_steps + 1)],
         n_train=n_train,
-        target_fn=adding_target,
-        description="sum of the two values whose marker is on",
+        target_fn=target_fn,
+        description=(
+            "sum of the two values whose marker is on"
+            if adding
+            else "first marked value minus the second"
+        ),
+        contribution=contribution,
     )
 
 
@@ -220,28 +285,44 @@ BACKGROUNDS = ("gaussian", "ar")
 
 
 def box_bounds(box, n_steps: int, n_features: int) -> tuple[int, int, int, int]:
-    """Resolve a preset name or ``(t0, t1, f0, f1)`` to half-open bounds inside ``(T, F)``."""
+    """Resolve a preset name or ``(t0, t1, f0, f1)`` to half-open bounds inside ``(T, F)``.
+
+    The block must leave at least one cell out: a preset that would cover the
+    whole input (``"middle"`` at ``T, F < 4``) is a ``ValueError``, not a box.
+    """
     T, F = n_steps, n_features
+    expected = f"box in {BOX_PRESETS} or integer bounds (t0, t1, f0, f1)"
     if isinstance(box, str):
         if box not in BOX_PRESETS:
-            raise ValueError(f"expected box in {BOX_PRESETS} or (t0, t1, f0, f1), got {box!r}")
+            raise ValueError(f"expected {expected}, got {box!r}")
         middle_t, middle_f = (T // 4, T - T // 4), (F // 4, F - F // 4)
         if box == "middle":
-            return (*middle_t, *middle_f)
-        if box == "rare_time":
+            bounds = (*middle_t, *middle_f)
+        elif box == "rare_time":
             k = max(1, T // 10)
-            return (T // 2 - k // 2, T // 2 - k // 2 + k, *middle_f)
-        return (*middle_t, F // 2, F // 2 + 1)
-    try:
-        t0, t1, f0, f1 = (int(v) for v in box)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected box in {BOX_PRESETS} or (t0, t1, f0, f1), got {box!r}") from None
+            bounds = (T // 2 - k // 2, T // 2 - k // 2 + k, *middle_f)
+        else:
+            bounds = (*middle_t, F // 2, F // 2 + 1)
+    else:
+        try:
+            bounds = tuple(box)
+        except TypeError:
+            raise ValueError(f"expected {expected}, got {box!r}") from None
+        integers = all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in bounds
+        )
+        if len(bounds) != 4 or not integers:
+            raise ValueError(f"expected {expected}, got {box!r}")
+    t0, t1, f0, f1 = (int(v) for v in bounds)
     if not (0 <= t0 < t1 <= T and 0 <= f0 < f1 <= F):
         raise ValueError(
             f"expected 0 <= t0 < t1 <= {T} and 0 <= f0 < f1 <= {F}, got (t0, t1, f0, f1) = {box!r}"
         )
     if (t1 - t0) * (f1 - f0) == T * F:
-        raise ValueError(f"expected a block smaller than the whole ({T}, {F}) input, got {box!r}")
+        raise ValueError(
+            f"expected a block smaller than the whole ({T}, {F}) input, got {box!r} covering "
+            f"all of it (presets need T >= 4 or F >= 4 to leave a cell out)"
+        )
     return t0, t1, f0, f1
 
 
@@ -262,7 +343,7 @@ def box_background(
         raise ValueError(f"expected process in {BACKGROUNDS}, got {process!r}")
     if not -1.0 < ar_coef < 1.0:
         raise ValueError(f"expected ar_coef strictly between -1 and 1, got {ar_coef}")
-    e = np.random.default_rng(seed).standard_normal((n, n_steps, n_features))
+    e = np.random.default_rng(check_seed(seed)).standard_normal((n, n_steps, n_features))
     if process == "ar":
         scale = np.sqrt(1.0 - ar_coef**2)
         for t in range(1, n_steps):
@@ -294,8 +375,7 @@ def make_box_task(
                                 check_positive_int(n_features, "n_features"))
     if target not in ("mean", "sum"):
         raise ValueError(f'expected target "mean" or "sum", got {target!r}')
-    if noise < 0:
-        raise ValueError(f"expected noise >= 0, got {noise}")
+    noise = _check_noise(noise)
     X = box_background(n, n_steps, n_features, background, ar_coef, seed)
 
     def box_target(X: np.ndarray) -> np.ndarray:
@@ -306,6 +386,9 @@ def make_box_task(
     eps = np.random.default_rng([seed, 1]).standard_normal(n)
     relevance = np.zeros(X.shape, dtype=bool)
     relevance[:, t0:t1, f0:f1] = True
+    # The target is linear in the block's cells: each adds itself (sum) or its share (mean).
+    weight = 1.0 if target == "sum" else 1.0 / ((t1 - t0) * (f1 - f0))
+    contribution = np.where(relevance, X * np.float32(weight), np.float32(0.0))
     where = box if isinstance(box, str) else "custom"
     return SequenceTask(
         name=f"box_{where}",
@@ -320,6 +403,7 @@ def make_box_task(
             f"{target} of a planted block (steps {t0 + 1}-{t1}, features x{f0}-x{f1 - 1}) "
             f"in {background} noise"
         ),
+        contribution=contribution.astype(np.float32),
     )
 
 
@@ -333,6 +417,8 @@ class Standardizer:
     def fit(self, X: np.ndarray) -> Standardizer:
         """Learn mean and standard deviation per feature from ``X``."""
         X = self._check(X).astype(np.float64)  # float32 sums lose digits on large offsets
+        if X.size == 0:
+            raise ValueError(f"expected data with at least one value to fit on, got shape {X.shape}")
         axes = tuple(range(X.ndim - 1)) if X.ndim == 3 else (0,)
         self.mean_ = X.mean(axis=axes)
         std = X.std(axis=axes)

@@ -1,114 +1,102 @@
 """Gradient attributions: saliency and integrated gradients.
 
 Explained in chapter 2 (sensitivity analysis). Every gradient goes through
-:func:`input_gradients`, one traced ``tf.function`` with a fixed chunk shape
-(like :func:`helpers.models.forward`), so a whole integration path for many
-samples costs one trace and a few compiled calls.
+:func:`input_gradients`, one traced pass of :mod:`helpers.engine` per model and
+input shape, so a whole integration path for many samples costs one trace and a
+few compiled calls; gradient rows are counted like forward rows. Gradients are
+of the explained output as computed (the probability, for a softmax classifier).
 """
 
 from __future__ import annotations
-
-import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, chunked_calls, forward
-from helpers.validation import check_baseline, check_model_input, check_positive_int
-
-#: Most path points built in memory at once for integrated gradients.
-MAX_ROWS = 1 << 16
-
-_compiled: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
+from helpers import engine
+from helpers.models import evaluate, pick
+from helpers.validation import check_positive_int, resolve_baseline, resolve_inputs
 
 
-def _compiled_gradient(model: keras.Model, n_steps: int, n_features: int):
-    """A traced ``d sum(f(x)) / dx`` for chunks of shape ``(CHUNK, T, F)``."""
-    cache = _compiled.setdefault(model, {})
-    key = (n_steps, n_features)
-    if key not in cache:
-        spec = tf.TensorSpec(shape=(CHUNK, n_steps, n_features), dtype=tf.float32)
+def _gradient_call(model: keras.Model, shape: tuple[int, int]):
+    def make(x, target):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = model(x, training=False)
+            out = tf.reshape(out, (tf.shape(out)[0], -1))
+            # Rows are independent, so the gradient of the sum is each row's gradient.
+            total = tf.reduce_sum(tf.gather(out, target, axis=1, batch_dims=1))
+        g = tape.gradient(total, x)
+        if g is None:
+            raise ValueError(
+                f"expected a model differentiable with respect to its input, got {model.name!r} "
+                "whose output has no gradient path to X (an argmax, rounding or integer cast?); "
+                "use a perturbation method (occlusion, kernel_shap) instead"
+            )
+        return g
 
-        @tf.function(input_signature=[spec], reduce_retracing=True)
-        def grad(x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                out = tf.reshape(model(x, training=False), (CHUNK, -1))
-                # Rows are independent, so the gradient of the sum is each row's gradient.
-                total = tf.reduce_sum(out[:, 0])
-            return tape.gradient(total, x), tf.shape(out)[1]
-
-        cache[key] = grad
-    return cache[key]
+    return engine.compiled(model, "gradient", shape, make)
 
 
-def input_gradients(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """The one chunked gradient pass: ``d f(x) / d x`` for ``(n, T, F)`` -> ``(n, T, F)`` float64."""
-    X = check_model_input(model, X)
-    n, T, F = X.shape
-    out = np.empty((n, T, F), dtype=np.float64)
-    if n == 0:
-        return out
-    grad = _compiled_gradient(model, T, F)
-    for start, m, (g, width) in chunked_calls(grad, X):
-        if int(width) != 1:
-            raise ValueError(f"expected a model with one output per sequence, got {int(width)}")
+def gradient_rows(model: keras.Model, X: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """``d f_target(x) / d x`` for checked float32 ``X`` ``(n, T, F)`` and targets ``(n,)``: float64."""
+    out = np.empty(X.shape, dtype=np.float64)
+    call = _gradient_call(model, X.shape[1:])
+    for start, m, g in engine.run(call, X, targets, count="gradient_rows"):
         out[start : start + m] = g.numpy()[:m]
     return out
 
 
-def saliency(model: keras.Model, X: np.ndarray, times_input: bool = False) -> np.ndarray:
+def input_gradients(model: keras.Model, X, *, target=None) -> np.ndarray:
+    """The one chunked gradient pass: ``d f(x) / d x``, ``(n, T, F) -> (n, T, F)`` float64 (0 on padded steps)."""
+    X, valid, targets = resolve_inputs(model, X, target)
+    return gradient_rows(model, X, targets) * valid[:, :, None]
+
+
+def saliency(model: keras.Model, X, *, target=None, times_input: bool = False) -> np.ndarray:
     """Signed gradient saliency (Simonyan et al. 2014), ``(n, T, F)``; ``times_input`` gives gradient x input."""
-    X = check_model_input(model, X)
-    g = input_gradients(model, X)
+    X, valid, targets = resolve_inputs(model, X, target)
+    g = gradient_rows(model, X, targets) * valid[:, :, None]
     return g * X if times_input else g
 
 
 def integrated_gradients(
-    model: keras.Model,
-    X: np.ndarray,
-    baseline,
-    steps: int = 64,
-    reference: np.ndarray | None = None,
+    model: keras.Model, X, *, baseline, target=None, steps: int = 64, reference=None
 ) -> np.ndarray:
     """Integrated gradients (Sundararajan et al. 2017) from an explicit baseline: ``(n, T, F)``.
 
     ``(x - b) * mean_k grad f(b + a_k (x - b))`` with the midpoint rule,
-    ``a_k = (k + 1/2) / steps``: ``steps`` gradients per sample, all samples x steps
-    batched through :func:`input_gradients`. ``baseline`` as in
-    :func:`helpers.validation.check_baseline`.
+    ``a_k = (k + 1/2) / steps``: ``steps`` gradients per sample, batched through the
+    engine. ``baseline``: see :func:`helpers.validation.resolve_baseline`; padded
+    steps keep their values along the path, so they get exactly 0.
     """
-    X = check_model_input(model, X)
+    X, valid, targets = resolve_inputs(model, X, target)
     steps = check_positive_int(steps, "steps")
     n, T, F = X.shape
-    B = np.broadcast_to(check_baseline(baseline, X, reference), X.shape)
+    B = resolve_baseline(baseline, X, reference, valid=valid)
     alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)
-    out = np.empty((n, T, F), dtype=np.float64)
-    block = max(1, MAX_ROWS // steps)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
+    out = np.zeros((n, T, F), dtype=np.float64)
+    for lo, hi in engine.blocks(n, steps):
         diff = X[lo:hi] - B[lo:hi]  # (m, T, F)
         path = B[lo:hi, None] + alphas[None, :, None, None] * diff[:, None]  # (m, steps, T, F)
-        g = input_gradients(model, path.reshape(-1, T, F)).reshape(hi - lo, steps, T, F)
-        out[lo:hi] = g.mean(axis=1) * diff
+        g = gradient_rows(model, path.reshape(-1, T, F), np.repeat(targets[lo:hi], steps))
+        out[lo:hi] = g.reshape(hi - lo, steps, T, F).mean(axis=1) * diff
     return out
 
 
 def completeness_gap(
-    model: keras.Model,
-    X: np.ndarray,
-    attributions: np.ndarray,
-    baseline,
-    reference: np.ndarray | None = None,
+    model: keras.Model, X, attributions, *, baseline, target=None, reference=None
 ) -> np.ndarray:
     """``sum(attributions) - (f(x) - f(baseline))`` per sample: ``(n,)``; zero for a complete method."""
-    X = check_model_input(model, X)
+    X, valid, targets = resolve_inputs(model, X, target)
     A = np.asarray(attributions, dtype=np.float64)
     if A.shape != X.shape:
         raise ValueError(f"expected attributions of shape {X.shape} (like X), got {A.shape}")
-    B = np.broadcast_to(check_baseline(baseline, X, reference), X.shape)
-    y = forward(model, np.concatenate([X, B]))
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"expected finite attributions, got {int(A.size - np.isfinite(A).sum())} NaN or inf")
     n = X.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    B = resolve_baseline(baseline, X, reference, valid=valid)
+    y = pick(evaluate(model, np.concatenate([X, B])), np.tile(targets, 2))
     return A.reshape(n, -1).sum(axis=1) - (y[:n] - y[n:])

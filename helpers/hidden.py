@@ -1,16 +1,17 @@
 """Inside the hidden state: hidden sequences, gate activations, state change, projections, probes.
 
 Explained in chapter 5 (hidden states). :func:`hidden_states` runs a layer's own
-LSTM cell over its input sequence in one traced, chunked function (like
-:func:`helpers.models.forward`), so it returns every step's ``h_t`` whether or
-not the layer has ``return_sequences``. :func:`lstm_gates` recomputes the same
-sequence in NumPy from the layer's kernel, recurrent kernel and bias, exposing
-the gates Keras keeps inside the cell.
+LSTM cell over its input sequence in one compiled, chunked pass of the engine
+(:mod:`helpers.engine`), so it returns every step's ``h_t`` whether or not the
+layer has ``return_sequences``. :func:`lstm_gates` recomputes the same sequence
+in NumPy from the layer's kernel, recurrent kernel and bias, exposing the gates
+Keras keeps inside the cell. Both respect a ``Masking`` layer as Keras does: a
+padded step leaves the state unchanged, so ``h_t`` and ``c_t`` carry the last
+real step's values there (and :func:`state_change` is 0 at padded steps).
 """
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import keras
@@ -18,12 +19,13 @@ import numpy as np
 import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import CHUNK, chunked_calls
-from helpers.validation import check_model_input, check_positive_int
+from helpers import engine
+from helpers.validation import check_positive_int, format_inputs
 
 METHODS = ("pca", "tsne")
 
-_compiled: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
+#: What the LSTM-only tools (hidden_states, lstm_gates) read: plain, forward keras.layers.LSTM.
+SUPPORTED = "keras.layers.LSTM (forward, called once; GRU, SimpleRNN and Bidirectional are not supported)"
 
 
 @dataclass
@@ -34,6 +36,9 @@ class LSTMGates:
     ``g = tanh(z_c)`` (``candidate``), ``c_t = f * c_{t-1} + i * g``,
     ``h_t = o * tanh(c_t)``, with ``z = x_t K + h_{t-1} R + b`` split in the order
     i, f, c, o, and ``sigma`` / ``tanh`` the layer's recurrent activation / activation.
+    ``valid`` bool ``(n, T)`` is the mask the layer receives (all True without
+    ``Masking``); at padded steps no update happens: the four gates are 0 and
+    ``cell`` and ``hidden`` carry the previous step's state, as in Keras.
     """
 
     input: np.ndarray
@@ -42,6 +47,7 @@ class LSTMGates:
     output: np.ndarray
     cell: np.ndarray
     hidden: np.ndarray
+    valid: np.ndarray
 
 
 def lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
@@ -58,16 +64,17 @@ def get_lstm(model: keras.Model, layer: int | str = 0) -> tuple[int, keras.layer
     found = lstm_layers(model)
     if not found:
         kinds = ", ".join(f"{x.name!r} ({type(x).__name__})" for x in model.layers)
-        raise ValueError(f"expected a model with at least one LSTM layer, got layers {kinds}")
+        raise ValueError(f"expected a model with at least one LSTM layer, {SUPPORTED}; got layers {kinds}")
     if isinstance(layer, str):
         for k, candidate in enumerate(found):
             if candidate.name == layer:
-                return k, candidate
+                return _check_lstm(k, candidate)
         names = [x.name for x in model.layers]
         if layer in names:
             kind = type(model.get_layer(layer)).__name__
             raise ValueError(
-                f"expected an LSTM layer, got {layer!r}, a {kind}; LSTM layers are {_describe(found)}"
+                f"expected an LSTM layer, got {layer!r}, a {kind}; LSTM layers are {_describe(found)} "
+                f"(supported: {SUPPORTED})"
             )
         raise ValueError(f"expected an LSTM layer name, got {layer!r}; LSTM layers are {_describe(found)}")
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
@@ -79,63 +86,78 @@ def get_lstm(model: keras.Model, layer: int | str = 0) -> tuple[int, keras.layer
             f"expected layer index in 0..{len(found) - 1}, got {layer}; "
             f"LSTM layers are {_describe(found)}"
         )
-    lstm = found[int(layer)]
+    return _check_lstm(int(layer), found[int(layer)])
+
+
+def _check_lstm(index: int, lstm: keras.layers.LSTM) -> tuple[int, keras.layers.LSTM]:
     if lstm.go_backwards:
-        raise ValueError(f"expected a forward LSTM, got {lstm.name!r} with go_backwards=True")
-    return int(layer), lstm
+        raise ValueError(f"expected a forward LSTM ({SUPPORTED}), got {lstm.name!r} with go_backwards=True")
+    calls = len(lstm._inbound_nodes)
+    if calls != 1:
+        raise ValueError(
+            f"expected LSTM {lstm.name!r} to be called exactly once in the model, got {calls} calls "
+            "(its states differ per call; give each call its own layer)"
+        )
+    return index, lstm
 
 
-def _compiled_hidden(model: keras.Model, index: int, lstm, n_steps: int, n_features: int):
-    """A traced function ``(CHUNK, T, F) -> (layer input sequence, hidden sequence)``."""
-    cache = _compiled.setdefault(model, {})
-    key = (index, n_steps, n_features)
-    if key not in cache:
-        try:
-            source = lstm.input
-        except (AttributeError, ValueError) as err:
-            raise ValueError(f"expected LSTM {lstm.name!r} to be called exactly once in the model") from err
-        feeds_directly = source is model.inputs[0]
-        upstream = None if feeds_directly else keras.Model(model.inputs, source)
-        cell = lstm.cell
-        spec = tf.TensorSpec(shape=(CHUNK, n_steps, n_features), dtype=tf.float32)
+def _hidden_call(model: keras.Model, index: int, lstm, shape: tuple[int, int]):
+    """The compiled pass ``(CHUNK, T, F) -> (layer input, mask as float, hidden sequence)``."""
+    node = lstm._inbound_nodes[0]
+    source = node.arguments.args[0]
+    mask = node.arguments.kwargs.get("mask")
+    # A sub-model to the layer's input (and the mask Keras hands it, from a Masking layer).
+    upstream = keras.Model(model.inputs, [source] if mask is None else [source, mask])
+    cell = lstm.cell
+    n_steps = shape[0]
 
-        @tf.function(input_signature=[spec], reduce_retracing=True)
-        def run(x):
-            seq = x if upstream is None else upstream(x, training=False)
-            h = tf.zeros((CHUNK, cell.units), dtype=seq.dtype)
-            c = tf.zeros((CHUNK, cell.units), dtype=seq.dtype)
-            hs = []
-            for t in range(n_steps):  # static T: the loop unrolls once, at trace time
-                h, (h, c) = cell(seq[:, t], [h, c], training=False)
-                hs.append(h)
-            return seq, tf.stack(hs, axis=1)
+    def make(x):
+        out = upstream(x, training=False)
+        out = out if isinstance(out, (list, tuple)) else [out]
+        seq = out[0]
+        keep = tf.ones(tf.shape(seq)[:2], tf.bool) if len(out) == 1 else tf.cast(out[1], tf.bool)
+        h = tf.zeros((engine.CHUNK, cell.units), dtype=seq.dtype)
+        c = tf.zeros((engine.CHUNK, cell.units), dtype=seq.dtype)
+        hs = []
+        for t in range(n_steps):  # static T: the loop unrolls once per (T, F), at trace time
+            h_new, (_, c_new) = cell(seq[:, t], [h, c], training=False)
+            # A masked step leaves the state as it was, as Keras' own RNN loop does.
+            step = keep[:, t, None]
+            h, c = tf.where(step, h_new, h), tf.where(step, c_new, c)
+            hs.append(h)
+        return seq, tf.cast(keep, seq.dtype), tf.stack(hs, axis=1)
 
-        cache[key] = run
-    return cache[key]
+    return engine.compiled(model, f"hidden:{index}", shape, make)
 
 
-def _run(model: keras.Model, X, layer) -> tuple[keras.layers.LSTM, np.ndarray, np.ndarray]:
-    X = check_model_input(model, X)
+def _run(model: keras.Model, X, layer):
+    """``(lstm, layer input (n, T, F_in), valid (n, T) bool, hidden (n, T, units))``."""
+    X, _ = format_inputs(model, X)
     index, lstm = get_lstm(model, layer)
     n, T, F = X.shape
-    run = _compiled_hidden(model, index, lstm, T, F)
-    seqs, hiddens = [], []
-    for _, m, (seq, h) in chunked_calls(run, X):
+    call = _hidden_call(model, index, lstm, (T, F))
+    seqs, keeps, hiddens = [], [], []
+    for _, m, (seq, keep, h) in engine.run(call, X):
         seqs.append(seq.numpy()[:m])
+        keeps.append(keep.numpy()[:m] > 0.5)
         hiddens.append(h.numpy()[:m])
     units = lstm.cell.units
     if n == 0:
-        return lstm, np.zeros((0, T, lstm.input.shape[-1]), np.float32), np.zeros((0, T, units))
-    return lstm, np.concatenate(seqs), np.concatenate(hiddens)
+        width = lstm.cell.kernel.shape[0]
+        return lstm, np.zeros((0, T, width), np.float32), np.zeros((0, T), bool), np.zeros((0, T, units))
+    return lstm, np.concatenate(seqs), np.concatenate(keeps), np.concatenate(hiddens)
 
 
-def hidden_states(model: keras.Model, X: np.ndarray, layer: int | str = 0) -> np.ndarray:
+def hidden_states(model: keras.Model, X, layer: int | str = 0) -> np.ndarray:
     """Hidden state ``h_t`` of LSTM layer ``layer`` at every step: ``(n, T, F) -> (n, T, units)``.
 
-    ``layer`` indexes the model's LSTM layers in order (or names one). Works whether
-    or not the layer returns sequences; one traced call per ``CHUNK`` rows.
+    ``layer`` indexes the model's LSTM layers in order (or names one); only
+    :data:`SUPPORTED` layers. ``X`` may be a ragged list (padded by the toolkit) for
+    a model with ``Masking``; at padded steps ``h_t`` is the last real step's state
+    (Keras carries the state over masked steps). Works whether or not the layer
+    returns sequences; one compiled call per ``CHUNK`` rows.
     """
-    _, _, H = _run(model, X, layer)
+    _, _, _, H = _run(model, X, layer)
     return H.astype(np.float64)
 
 
@@ -153,13 +175,14 @@ def _activation(fn):
     return lambda z: np.asarray(keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z))))
 
 
-def lstm_gates(model: keras.Model, X: np.ndarray, layer: int | str = 0) -> LSTMGates:
+def lstm_gates(model: keras.Model, X, layer: int | str = 0) -> LSTMGates:
     """Gates and states of LSTM layer ``layer``, unrolled in NumPy with its own weights.
 
-    ``(n, T, F)`` -> :class:`LSTMGates` of ``(n, T, units)`` arrays; ``hidden`` equals
-    :func:`hidden_states` (Keras' own sequence) to float32 precision.
+    ``(n, T, F)`` (or a ragged list) -> :class:`LSTMGates` of ``(n, T, units)`` arrays;
+    ``hidden`` equals :func:`hidden_states` (Keras' own sequence) to float32 precision.
+    At padded steps the gates are 0 and the states carry over (see :class:`LSTMGates`).
     """
-    lstm, seq, _ = _run(model, X, layer)
+    lstm, seq, valid, _ = _run(model, X, layer)
     cell = lstm.cell
     K = keras.ops.convert_to_numpy(cell.kernel).astype(np.float64)
     R = keras.ops.convert_to_numpy(cell.recurrent_kernel).astype(np.float64)
@@ -173,16 +196,18 @@ def lstm_gates(model: keras.Model, X: np.ndarray, layer: int | str = 0) -> LSTMG
     u = cell.units
     # The input part of every step at once; only the recurrent part needs the loop over time.
     Zx = seq.astype(np.float64) @ K + b  # (n, T, 4u)
-    out = {k: np.empty((n, T, u)) for k in ("input", "forget", "candidate", "output", "cell", "hidden")}
+    out = {k: np.zeros((n, T, u)) for k in ("input", "forget", "candidate", "output", "cell", "hidden")}
     h, c = np.zeros((n, u)), np.zeros((n, u))
     for t in range(T):
         z = Zx[:, t] + h @ R
         i, f, g, o = rec(z[:, :u]), rec(z[:, u : 2 * u]), act(z[:, 2 * u : 3 * u]), rec(z[:, 3 * u :])
-        c = f * c + i * g
-        h = o * act(c)
-        for name, value in zip(out, (i, f, g, o, c, h)):
-            out[name][:, t] = value
-    return LSTMGates(**out)
+        step = valid[:, t, None]
+        c = np.where(step, f * c + i * g, c)
+        h = np.where(step, o * act(c), h)
+        for name, value in zip(("input", "forget", "candidate", "output"), (i, f, g, o)):
+            out[name][:, t] = np.where(step, value, 0.0)
+        out["cell"][:, t], out["hidden"][:, t] = c, h
+    return LSTMGates(**out, valid=valid)
 
 
 def _check_states(H, name: str = "H") -> np.ndarray:
@@ -195,7 +220,10 @@ def _check_states(H, name: str = "H") -> np.ndarray:
 
 
 def state_change(H: np.ndarray) -> np.ndarray:
-    """Euclidean (L2) norm of each step's update, ``||h_t - h_{t-1}||_2`` with ``h_0 = 0``: ``(n, T, units) -> (n, T)``."""
+    """Euclidean (L2) norm of each step's update, ``||h_t - h_{t-1}||_2`` with ``h_0 = 0``: ``(n, T, units) -> (n, T)``.
+
+    At padded steps :func:`hidden_states` carries the state over, so the change there is 0.
+    """
     H = _check_states(H)
     previous = np.concatenate([np.zeros_like(H[:, :1]), H[:, :-1]], axis=1)
     return np.linalg.norm(H - previous, axis=2)

@@ -1,239 +1,280 @@
 """Models, deterministic training, and the one batched forward pass.
 
 Explained in chapter 1 (running examples). Every attribution method in the book
-evaluates the model through :func:`forward`, which pushes inputs through a
-compiled call in large fixed-size chunks: never ``model.predict`` once per
-perturbation and never an eager ``model(x)`` loop, the slowest path for a
-Keras 3 LSTM.
+evaluates the model through :func:`forward` / :func:`outputs`, which push inputs
+through one compiled call of :mod:`helpers.engine` in large fixed-size chunks.
+Builders and :func:`fit` are seeded inside a scope: they leave NumPy's global
+generator and TensorFlow's determinism flag as they found them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import weakref
+import random
 from collections.abc import Iterator
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.framework import config as tf_config
 
-import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.validation import check_model_input
-
-#: Rows per compiled call; large enough to amortise call overhead on a CPU.
-CHUNK = 4096
-
-_compiled: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
+from helpers import engine
+from helpers.engine import CHUNK, count_evaluations  # noqa: F401  (re-exported)
+from helpers.validation import (
+    check_positive_int,
+    check_seed,
+    format_inputs,
+    output_width,
+    resolve_target,
+)
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow and make TensorFlow ops deterministic."""
-    keras.utils.set_random_seed(int(seed))
+    """Seed Python, NumPy and TensorFlow for the whole process and make its ops deterministic."""
+    keras.utils.set_random_seed(check_seed(seed))
     tf.config.experimental.enable_op_determinism()
 
 
-def build_lstm(
-    n_steps: int, n_features: int, units: int = 32, seed: int = 0, name: str = "lstm_model"
-) -> keras.Model:
-    """One LSTM layer and a linear read-out: ``(n, T, F) -> (n, 1)``."""
-    _check_sizes(n_steps=n_steps, n_features=n_features, units=units)
-    set_seed(seed)
+@contextlib.contextmanager
+def seeded(seed: int, deterministic: bool = False) -> Iterator[None]:
+    """Seed Keras (and, with ``deterministic``, switch op determinism on) for the block only.
+
+    ``keras.utils.set_random_seed`` also reseeds Python's and NumPy's global
+    generators; their states, Keras' global seed and the determinism flag are
+    restored on exit, so building or training a model leaves no trace.
+    """
+    from keras.src.backend.common import global_state
+
+    seed = check_seed(seed)
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    keras_seed = global_state.get_global_attribute("global_random_seed")
+    keras_gen = global_state.get_global_attribute("global_seed_generator")
+    was_deterministic = tf_config.is_op_determinism_enabled()
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf_config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+        random.setstate(py_state)
+        global_state.set_global_attribute("global_random_seed", keras_seed)
+        global_state.set_global_attribute("global_seed_generator", keras_gen)
+        if not was_deterministic:
+            tf_config.disable_op_determinism()
+
+
+def _check_sizes(**sizes) -> None:
+    for name, value in sizes.items():
+        if value is None and name == "n_steps":
+            continue  # keras.Input((None, F)): any length
+        check_positive_int(value, name)
+
+
+def _input(n_steps, n_features, mask_value):
     inputs = keras.Input(shape=(n_steps, n_features), name="sequence")
-    h = keras.layers.LSTM(units, name="lstm")(inputs)
-    outputs = keras.layers.Dense(1, name="readout")(h)
-    return keras.Model(inputs, outputs, name=name)
+    if mask_value is None:
+        return inputs, inputs
+    value = float(mask_value)
+    if not np.isfinite(value):
+        raise ValueError(f"expected a finite mask_value, got {mask_value!r}")
+    return inputs, keras.layers.Masking(mask_value=value, name="masking")(inputs)
+
+
+def _readout(h, n_outputs: int, output_activation):
+    n_outputs = check_positive_int(n_outputs, "n_outputs")
+    return keras.layers.Dense(n_outputs, activation=output_activation, name="readout")(h)
+
+
+def build_lstm(
+    n_steps: int | None,
+    n_features: int,
+    units: int = 32,
+    seed: int = 0,
+    name: str = "lstm_model",
+    *,
+    n_outputs: int = 1,
+    output_activation: str | None = None,
+    mask_value: float | None = None,
+) -> keras.Model:
+    """One LSTM layer and a dense read-out: ``(n, T, F) -> (n, n_outputs)``.
+
+    ``n_steps=None`` takes any length; ``mask_value`` adds a ``Masking`` layer (padded
+    steps are skipped); ``output_activation="softmax"`` makes a classifier.
+    """
+    _check_sizes(n_steps=n_steps, n_features=n_features, units=units)
+    with seeded(seed):
+        inputs, x = _input(n_steps, n_features, mask_value)
+        h = keras.layers.LSTM(units, name="lstm")(x)
+        return keras.Model(inputs, _readout(h, n_outputs, output_activation), name=name)
 
 
 def build_stacked_lstm(
-    n_steps: int,
+    n_steps: int | None,
     n_features: int,
     units: tuple[int, ...] = (64, 32),
     seed: int = 0,
     name: str = "stacked_lstm",
+    *,
+    n_outputs: int = 1,
+    output_activation: str | None = None,
+    mask_value: float | None = None,
 ) -> keras.Model:
-    """Stacked LSTMs (64 then 32 units, as in seed 004) and a linear read-out."""
-    _check_sizes(n_steps=n_steps, n_features=n_features, units=min(units) if units else 0)
-    set_seed(seed)
-    inputs = keras.Input(shape=(n_steps, n_features), name="sequence")
-    h = inputs
-    for i, u in enumerate(units):
-        last = i == len(units) - 1
-        h = keras.layers.LSTM(u, return_sequences=not last, name=f"lstm_{i}")(h)
-    outputs = keras.layers.Dense(1, name="readout")(h)
-    return keras.Model(inputs, outputs, name=name)
+    """Stacked LSTMs (64 then 32 units, as in the addition article) and a dense read-out."""
+    units = tuple(units) if isinstance(units, (tuple, list)) else units
+    if not isinstance(units, tuple) or not units:
+        raise ValueError(f"expected units as a non-empty tuple of positive integers, got {units!r}")
+    _check_sizes(n_steps=n_steps, n_features=n_features, **{f"units[{i}]": u for i, u in enumerate(units)})
+    with seeded(seed):
+        inputs, h = _input(n_steps, n_features, mask_value)
+        for i, u in enumerate(units):
+            h = keras.layers.LSTM(u, return_sequences=i < len(units) - 1, name=f"lstm_{i}")(h)
+        return keras.Model(inputs, _readout(h, n_outputs, output_activation), name=name)
 
 
-def build_attention_lstm(
-    n_steps: int,
-    n_features: int,
-    units: int = 32,
-    heads: int = 1,
-    seed: int = 0,
-    name: str = "attention_lstm",
-) -> keras.Model:
-    """LSTM over the sequence, attention pooling over its outputs, linear read-out.
+def build_attention_lstm(*args, **kwargs) -> keras.Model:
+    """LSTM, attention pooling and read-out; see :func:`helpers.attention.build_attention_lstm`."""
+    from helpers.attention import build_attention_lstm as build
 
-    Explained in chapter 3. The ``AttentionPooling`` layer is named ``"attention"``.
-    """
-    from helpers.attention import AttentionPooling
+    return build(*args, **kwargs)
 
-    _check_sizes(n_steps=n_steps, n_features=n_features, units=units, heads=heads)
-    set_seed(seed)
-    inputs = keras.Input(shape=(n_steps, n_features), name="sequence")
-    h = keras.layers.LSTM(units, return_sequences=True, name="lstm")(inputs)
-    context = AttentionPooling(heads=heads, name="attention")(h)
-    outputs = keras.layers.Dense(1, name="readout")(context)
-    return keras.Model(inputs, outputs, name=name)
+
+# --- training --------------------------------------------------------------------------------
+
+
+def _is_softmax(model: keras.Model) -> bool:
+    layer = model.outputs[0]._keras_history.operation
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", "") == "softmax" or isinstance(layer, keras.layers.Softmax)
+
+
+def _number(value, name: str, low: float, high: float, closed_high: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"expected a number for {name}, got {value!r}")
+    value = float(value)
+    inside = low <= value and (value <= high if closed_high else value < high)
+    if not np.isfinite(value) or not inside:
+        raise ValueError(f"expected {name} in [{low}, {high}{']' if closed_high else ')'}, got {value!r}")
+    return value
+
+
+def _targets(model: keras.Model, y, n: int, loss):
+    """``y`` as training targets and the loss to use (inferred when ``loss`` is None)."""
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
+        raise ValueError(f"expected y with real numbers, got dtype {y.dtype}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"expected finite targets y, got {int(np.size(y) - np.isfinite(y).sum())} NaN or inf")
+    if y.shape[:1] != (n,):
+        raise ValueError(f"expected y with {n} rows (one per sequence), got {y.shape[0] if y.ndim else 0}")
+    K = output_width(model)
+    if loss is not None:
+        return y.astype(np.float32), loss
+    if _is_softmax(model) and y.ndim == 1:
+        if not np.all(y == np.round(y)) or y.min() < 0 or (K is not None and y.max() >= K):
+            raise ValueError(f"expected integer class labels in [0, {K}) for a softmax classifier, got y {y[:5]}")
+        return y.astype(np.int64), "sparse_categorical_crossentropy"
+    if _is_softmax(model):
+        return y.astype(np.float32), "categorical_crossentropy"
+    if K is not None and y.reshape(n, -1).shape[1] != K:
+        raise ValueError(f"expected y of shape ({n},) or ({n}, {K}) for a model with {K} outputs, got {y.shape}")
+    return y.astype(np.float32).reshape(n, -1), "mse"
 
 
 def fit(
     model: keras.Model,
-    X: np.ndarray,
-    y: np.ndarray,
+    X,
+    y,
+    *,
     epochs: int = 30,
     batch_size: int = 64,
     learning_rate: float = 3e-3,
     seed: int = 0,
     validation_split: float = 0.0,
+    loss=None,
 ) -> keras.callbacks.History:
-    """Train with Adam on mean squared error; the same seed gives the same weights.
+    """Train with Adam; the same seed gives the same weights. Silent (``verbose=0``).
 
-    ``X`` is ``(n, T, F)``, ``y`` is ``(n,)``. Training is silent (``verbose=0``).
+    ``X`` is ``(n, T, F)`` or a ragged list of ``(T_i, F)`` (padded with the model's
+    ``mask_value``); ``y`` is ``(n,)`` or ``(n, K)``. ``loss`` defaults to mean squared
+    error, or sparse categorical cross-entropy for a softmax classifier with integer ``y``.
     """
-    X = check_model_input(model, X)
-    y = np.asarray(y, dtype=np.float32).reshape(-1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"expected y with {X.shape[0]} rows (one per sequence), got {y.shape[0]}")
-    if epochs <= 0 or batch_size <= 0:
-        raise ValueError(f"expected positive epochs and batch_size, got {epochs} and {batch_size}")
-    set_seed(seed)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    history = model.fit(
-        X,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=0,
-        validation_split=validation_split,
-    )
-    _compiled.pop(model, None)  # weights changed; compiled calls read variables, but be safe
-    return history
-
-
-@contextlib.contextmanager
-def _quiet_tracing() -> Iterator[None]:
-    """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design.
-
-    Every model gets its own traced call, and TensorFlow counts traces of the same Python
-    function across models, so a chapter that trains several models would see the warning.
-    """
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def padded_chunks(X: np.ndarray) -> Iterator[tuple[int, int, tf.Tensor]]:
-    """Cut ``(n, T, F)`` into ``(start, rows, chunk)`` with every chunk ``(CHUNK, T, F)``.
-
-    The last chunk is zero-padded, so a compiled call sees one shape and traces once;
-    callers keep the first ``rows`` outputs of each chunk.
-    """
-    n, n_steps, n_features = X.shape
-    for start in range(0, n, CHUNK):
-        chunk = X[start : start + CHUNK]
-        m = chunk.shape[0]
-        if m < CHUNK:
-            chunk = np.concatenate([chunk, np.zeros((CHUNK - m, n_steps, n_features), np.float32)])
-        yield start, m, tf.constant(chunk)
-
-
-def chunked_calls(call, X: np.ndarray) -> Iterator[tuple[int, int, object]]:
-    """Run a compiled ``call`` over :func:`padded_chunks` of ``X``: ``(start, rows, output)``.
-
-    The one loop behind every batched pass (forward, gradients, attention weights, hidden
-    states); TensorFlow's retracing warning is silenced here, once, for all of them.
-    """
-    for start, m, chunk in padded_chunks(X):
-        with _quiet_tracing():
-            out = call(chunk)
-        yield start, m, out
-
-
-def _compiled_call(model: keras.Model, n_steps: int, n_features: int):
-    """A traced ``model(x, training=False)`` for chunks of shape ``(CHUNK, T, F)``."""
-    cache = _compiled.setdefault(model, {})
-    key = (n_steps, n_features)
-    if key not in cache:
-        spec = tf.TensorSpec(shape=(CHUNK, n_steps, n_features), dtype=tf.float32)
-
-        @tf.function(input_signature=[spec], reduce_retracing=True)
-        def call(x):
-            out = model(x, training=False)
-            return tf.reshape(out, (tf.shape(out)[0], -1))
-
-        cache[key] = call
-    return cache[key]
-
-
-def forward(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """The one batched forward pass: ``(n, T, F) -> (n,)`` float64.
-
-    Inputs are cut into chunks of ``CHUNK`` rows (the last one zero-padded) and
-    sent through a single traced function, so any number of perturbed copies costs
-    one trace and ``ceil(n / CHUNK)`` compiled calls.
-    """
-    X = check_model_input(model, X)
-    n, n_steps, n_features = X.shape
+    X, _ = format_inputs(model, X)
+    n = X.shape[0]
     if n == 0:
-        return np.zeros(0)
-    for counter in count_evaluations.active:
-        counter.rows += n
-    call = _compiled_call(model, n_steps, n_features)
-    out = np.empty(n, dtype=np.float64)
-    for start, m, y in chunked_calls(call, X):
-        y = y.numpy()
-        if y.shape[1] != 1:
-            raise ValueError(f"expected a model with one output per sequence, got {y.shape[1]}")
-        out[start : start + m] = y[:m, 0]
-    return out
+        raise ValueError(f"expected at least one training sequence, got X of shape {X.shape}")
+    y, loss = _targets(model, y, n, loss)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    learning_rate = _number(learning_rate, "learning_rate", 0.0, np.inf)
+    if learning_rate == 0.0:
+        raise ValueError("expected a positive learning_rate, got 0.0")
+    validation_split = _number(validation_split, "validation_split", 0.0, 1.0, closed_high=False)
+    with seeded(seed, deterministic=True):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+        return model.fit(
+            X, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
+            validation_split=validation_split,
+        )
 
 
-class count_evaluations:
-    """Context manager counting the sequences :func:`forward` evaluates inside it.
+# --- the batched forward pass ---------------------------------------------------------------
 
-    >>> with count_evaluations() as counter:  # doctest: +SKIP
-    ...     occlusion(model, X, baseline=0.0)
-    >>> counter.rows  # doctest: +SKIP
+
+def _forward_call(model: keras.Model, shape: tuple[int, int]):
+    def make(x):
+        out = model(x, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return engine.compiled(model, "forward", shape, make)
+
+
+def evaluate(model: keras.Model, X: np.ndarray) -> np.ndarray:
+    """All outputs ``(n, K)`` float64 for an already checked float32 ``X`` ``(n, T, F)`` (counted)."""
+    call = _forward_call(model, X.shape[1:])
+    parts = [(start, out.numpy()[:m]) for start, m, out in engine.run(call, X, count="rows")]
+    if not parts:
+        return np.zeros((0, output_width(model) or 0))
+    return np.concatenate([p for _, p in parts]).astype(np.float64)
+
+
+def pick(values: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Column ``targets[i]`` of row ``i``: ``(n, K), (n,) -> (n,)``."""
+    return values[np.arange(len(values)), targets]
+
+
+def outputs(model: keras.Model, X) -> np.ndarray:
+    """Every output of the model, flattened per sequence: ``(n, T, F) -> (n, K)`` float64."""
+    X, _ = format_inputs(model, X)
+    return evaluate(model, X)
+
+
+def forward(model: keras.Model, X, *, target=None) -> np.ndarray:
+    """The one batched forward pass: ``(n, T, F) -> (n,)`` float64, the explained output.
+
+    ``target`` picks the output (see :func:`helpers.validation.resolve_target`); for a
+    softmax classifier this is the probability. Inputs go through one traced call in
+    chunks of ``CHUNK`` rows, so any number of perturbed copies costs one trace.
     """
-
-    active: list[count_evaluations] = []
-
-    def __enter__(self) -> count_evaluations:
-        self.rows = 0
-        count_evaluations.active.append(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        count_evaluations.active.remove(self)
+    X, _ = format_inputs(model, X)
+    targets = resolve_target(model, X, target)
+    return pick(evaluate(model, X), targets) if len(X) else np.zeros(0)
 
 
-def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Coefficient of determination, ``1 - SSE / SST`` for ``(n,)`` arrays."""
+def chunked_calls(call, X: np.ndarray):
+    """Former name of :func:`helpers.engine.run`, kept until every caller moves."""
+    return engine.run(call, X)
+
+
+def r2_score(y_true, y_pred) -> float:
+    """Coefficient of determination, ``1 - SSE / SST`` for ``(n,)`` arrays (``n >= 2``, varying ``y_true``)."""
     y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
     y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"expected y_pred of shape {y_true.shape}, got {y_pred.shape}")
+    if not (np.all(np.isfinite(y_true)) and np.all(np.isfinite(y_pred))):
+        raise ValueError("expected finite y_true and y_pred, got NaN or inf")
     sst = np.sum((y_true - y_true.mean()) ** 2)
+    if y_true.size < 2 or sst == 0:
+        raise ValueError(f"expected at least two different values in y_true, got {y_true[:5]}")
     return float(1.0 - np.sum((y_true - y_pred) ** 2) / sst)
-
-
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"expected a positive integer for {name}, got {value!r}")

@@ -1,21 +1,20 @@
 """Perturbation-based sensitivity: change the input, watch the prediction move.
 
 Explained in chapter 2 (sensitivity analysis). Every method builds all perturbed
-copies of all samples as one array and evaluates them with
-:func:`helpers.models.forward` in large batches (never ``model.predict`` once per
-perturbation). Signed results are in prediction units and positive where the
-input pushes the prediction up.
+copies of a block of samples as one array and evaluates them through the one
+engine (:func:`helpers.models.evaluate`), never ``model.predict`` once per
+perturbation. All return ``(n, T, F)`` in output units, positive where the input
+pushes the explained output up (the probability, for a softmax classifier);
+padded steps are never perturbed and get exactly 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers.models import forward
-from helpers.validation import check_baseline, check_model_input, check_positive_int
-
-#: Most perturbed sequences built in memory at once (then evaluated by ``forward``).
-MAX_ROWS = 1 << 16
+from helpers import engine, levels
+from helpers.models import evaluate, pick
+from helpers.validation import check_positive_int, resolve_baseline, resolve_inputs
 
 MODES = ("relative", "additive")
 
@@ -38,36 +37,33 @@ def _check_feature(feature, n_features: int) -> int:
     return int(feature)
 
 
-def _full_baseline(baseline, X: np.ndarray, reference) -> np.ndarray:
-    """The baseline as a float32 ``(n, T, F)`` view (one row per sample)."""
-    b = check_baseline(baseline, X, reference)
-    return np.broadcast_to(b, X.shape)
-
-
-def _blocks(n: int, rows_per_sample: int):
-    """Sample ranges whose perturbed copies fit in ``MAX_ROWS`` rows."""
-    size = max(1, MAX_ROWS // max(rows_per_sample, 1))
-    for start in range(0, n, size):
-        yield start, min(n, start + size)
+def predict_copies(model, copies: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The explained output of ``k`` copies of ``m`` samples: ``(k, m, T, F), (m,) -> (k, m)``."""
+    k, m, T, F = copies.shape
+    y = evaluate(model, copies.reshape(-1, T, F))
+    return pick(y, np.tile(targets, k)).reshape(k, m)
 
 
 def feature_sensitivity(
     model,
-    X: np.ndarray,
+    X,
     feature: int | None = None,
     size: float = 0.1,
     mode: str = "relative",
     scale: np.ndarray | None = None,
+    *,
+    target=None,
 ) -> np.ndarray:
-    """Seed 000's method, batched: ``f(x with one feature perturbed at every step) - f(x)``.
+    """The LSTM article's method, batched: ``f(x with one feature perturbed at every step) - f(x)``.
 
-    ``(n, T, F) -> (n, F)`` for all features, or ``(n,)`` for one ``feature``.
-    ``mode="relative"`` multiplies the feature by ``1 + size`` (the seed; it does
-    nothing to values near zero, so little on standardised data);
-    ``mode="additive"`` adds ``size`` standard deviations of the feature
-    (``scale``, ``(F,)``, or computed from ``X``). Signed; the seed reports ``abs``.
+    ``(n, T, F) -> (n, T, F)``: each feature's change, repeated over its (valid) steps
+    (resolution ``"feature"``); with ``feature`` given, only that feature is non-zero.
+    ``mode="relative"`` multiplies the feature by ``1 + size`` (the seed; it does nothing
+    to values near zero, so little on standardised data); ``mode="additive"`` adds
+    ``size`` standard deviations of the feature (``scale``, ``(F,)``, or from ``X``).
+    Signed like occlusion: positive where the input pushes the output up.
     """
-    X = check_model_input(model, X)
+    X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
     size = _check_number(size, "size")
     if mode not in MODES:
@@ -75,113 +71,110 @@ def feature_sensitivity(
     features = list(range(F)) if feature is None else [_check_feature(feature, F)]
     if mode == "additive":
         if scale is None:
-            std = X.reshape(-1, F).std(axis=0)
+            std = X[valid].std(axis=0) if valid.any() else np.ones(F)
             scale = np.where(std > 0, std, 1.0)
         scale = np.asarray(scale, dtype=np.float64)
         if scale.shape != (F,) or not np.all(np.isfinite(scale)) or np.any(scale <= 0):
-            raise ValueError(
-                f"expected scale of shape ({F},) with positive finite entries, got {scale.shape} "
-                f"{scale if scale.size <= 8 else ''}"
-            )
-    if n == 0:
-        return np.zeros((0, len(features))) if feature is None else np.zeros(0)
+            raise ValueError(f"expected scale of shape ({F},) with positive finite entries, got shape {scale.shape}: {scale}")
+    per_feature = np.zeros((n, F))
     k = len(features)
-    out = np.empty((n, k))
-    for lo, hi in _blocks(n, k + 1):
-        x = X[lo:hi]
-        copies = np.repeat(x[None], k + 1, axis=0)  # (k + 1, m, T, F); copy 0 is the original
+    for lo, hi in engine.blocks(n, k + 1):
+        copies = np.repeat(X[lo:hi][None], k + 1, axis=0)  # copy 0 is the original
+        keep = valid[lo:hi]
         for j, f in enumerate(features, start=1):
-            if mode == "relative":
-                copies[j, :, :, f] *= np.float32(1.0 + size)
-            else:
-                copies[j, :, :, f] += np.float32(size * scale[f])
-        y = forward(model, copies.reshape(-1, T, F)).reshape(k + 1, hi - lo)
-        out[lo:hi] = (y[1:] - y[0]).T
-    return out if feature is None else out[:, 0]
+            cell = copies[j, :, :, f]
+            moved = cell * np.float32(1.0 + size) if mode == "relative" else cell + np.float32(size * scale[f])
+            copies[j, :, :, f] = np.where(keep, moved, cell)
+        y = predict_copies(model, copies, targets[lo:hi])
+        per_feature[lo:hi, features] = (y[1:] - y[0]).T
+    return levels.broadcast(per_feature, (n, T, F), "time") * valid[:, :, None]
 
 
 def occlusion(
-    model, X: np.ndarray, baseline, window: int = 1, reference: np.ndarray | None = None
+    model, X, *, baseline, window: int = 1, reference=None, target=None
 ) -> np.ndarray:
     """Occlusion (Zeiler & Fergus 2014): ``f(x) - f(x with cells replaced by the baseline)``, ``(n, T, F)``.
 
     With ``window=1`` each cell ``(t, f)`` is replaced on its own. With ``window=w``
     a block of ``w`` consecutive steps of one feature is replaced at each of the
     ``T - w + 1`` positions, and each cell gets the mean change over the blocks that
-    contain it. ``baseline``: ``"zeros"``, ``"mean"`` (of ``reference``), a number,
-    or an array broadcastable to ``(T, F)`` (or ``X``'s shape).
+    contain it. ``baseline``: see :func:`helpers.validation.resolve_baseline`.
     """
-    X = check_model_input(model, X)
+    X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
     window = check_positive_int(window, "window")
     if window > T:
         raise ValueError(f"expected window <= T = {T}, got {window}")
-    B = _full_baseline(baseline, X, reference)
+    B = resolve_baseline(baseline, X, reference, valid=valid)
     positions = T - window + 1
     per_sample = positions * F + 1
     out = np.zeros((n, T, F))
     cover = np.zeros((T, 1))
     for p in range(positions):
         cover[p : p + window] += 1
-    for lo, hi in _blocks(n, per_sample):
-        m = hi - lo
-        x, b = X[lo:hi], B[lo:hi]
-        copies = np.repeat(x[None], per_sample, axis=0)  # (positions * F + 1, m, T, F)
+    for lo, hi in engine.blocks(n, per_sample):
+        copies = np.repeat(X[lo:hi][None], per_sample, axis=0)  # (positions * F + 1, m, T, F)
         j = 1
         for p in range(positions):
             for f in range(F):
-                copies[j, :, p : p + window, f] = b[:, p : p + window, f]
+                copies[j, :, p : p + window, f] = B[lo:hi, p : p + window, f]
                 j += 1
-        y = forward(model, copies.reshape(-1, T, F)).reshape(per_sample, m)
-        delta = (y[0] - y[1:]).reshape(positions, F, m)  # f(x) - f(occluded)
+        y = predict_copies(model, copies, targets[lo:hi])
+        delta = (y[0] - y[1:]).reshape(positions, F, hi - lo)  # f(x) - f(occluded)
         for p in range(positions):
             out[lo:hi, p : p + window, :] += delta[p].T[:, None, :]
-    return out / cover[None]
+    return out / cover[None] * valid[:, :, None]
 
 
-def mask_time_steps(
-    model, X: np.ndarray, baseline, reference: np.ndarray | None = None
-) -> np.ndarray:
-    """``f(x) - f(x with every feature of step t replaced by the baseline)``: ``(n, T, F) -> (n, T)``."""
-    X = check_model_input(model, X)
+def mask_time_steps(model, X, *, baseline, reference=None, target=None) -> np.ndarray:
+    """``f(x) - f(x with every feature of step t replaced by the baseline)``, repeated over features.
+
+    ``(n, T, F) -> (n, T, F)`` (resolution ``"time"``: each feature of step ``t`` holds
+    that step's change; ``levels.aggregate(values, "feature") / F`` gives ``(n, T)``).
+    """
+    X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
-    B = _full_baseline(baseline, X, reference)
-    out = np.zeros((n, T))
-    for lo, hi in _blocks(n, T + 1):
-        m = hi - lo
+    B = resolve_baseline(baseline, X, reference, valid=valid)
+    per_step = np.zeros((n, T))
+    for lo, hi in engine.blocks(n, T + 1):
         copies = np.repeat(X[lo:hi][None], T + 1, axis=0)  # (T + 1, m, T, F)
         for t in range(T):
             copies[t + 1, :, t, :] = B[lo:hi, t, :]
-        y = forward(model, copies.reshape(-1, T, F)).reshape(T + 1, m)
-        out[lo:hi] = (y[0] - y[1:]).T
-    return out
+        y = predict_copies(model, copies, targets[lo:hi])
+        per_step[lo:hi] = (y[0] - y[1:]).T
+    return levels.broadcast(per_step * valid, (n, T, F), "feature")
 
 
 def noise_sensitivity(
-    model, X: np.ndarray, sigma: float = 0.1, n_draws: int = 32, seed: int = 0
+    model, X, sigma: float = 0.1, n_draws: int = 32, seed: int = 0, *, target=None
 ) -> np.ndarray:
     """Mean ``|f(x + noise in one cell) - f(x)|`` over ``n_draws`` Gaussian draws: ``(n, T, F)``.
 
     Noise of standard deviation ``sigma`` (input units) is added to one cell at a
-    time; the result is unsigned and in prediction units. For small ``sigma`` it
+    time; the result is unsigned and in output units. For small ``sigma`` it
     approaches ``sigma * sqrt(2 / pi) * |gradient|``. Seeded: the same ``seed``
-    gives the same draws.
+    gives the same draws. Padded steps get no noise and 0.
     """
-    X = check_model_input(model, X)
+    from helpers.validation import check_seed
+
+    X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
     sigma = _check_number(sigma, "sigma", positive=True)
     n_draws = check_positive_int(n_draws, "n_draws")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     cells = T * F
     out = np.zeros((n, T, F))
-    y0 = forward(model, X)
-    for lo, hi in _blocks(n, cells * n_draws):
+    y0 = pick(evaluate(model, X), targets)
+    for lo, hi in engine.blocks(n, cells * n_draws):
         m = hi - lo
         noise = (sigma * rng.standard_normal((m, cells, n_draws))).astype(np.float32)
+        noise *= np.repeat(valid[lo:hi], F, axis=1)[:, :, None]
         copies = np.repeat(X[lo:hi].reshape(m, 1, 1, cells), cells, axis=1)
         copies = np.repeat(copies, n_draws, axis=2)  # (m, cells, draws, cells)
         idx = np.arange(cells)
         copies[:, idx, :, idx] += noise.transpose(1, 0, 2)
-        y = forward(model, copies.reshape(-1, T, F)).reshape(m, cells, n_draws)
+        rows = copies.reshape(-1, T, F)
+        y = pick(evaluate(model, rows), np.repeat(targets[lo:hi], cells * n_draws))
+        y = y.reshape(m, cells, n_draws)
         out[lo:hi] = np.abs(y - y0[lo:hi, None, None]).mean(axis=2).reshape(m, T, F)
-    return out
+    return out * valid[:, :, None]

@@ -1,20 +1,104 @@
-"""Figures the chapters share: attribution heatmaps, sequences, method grids.
+"""Figures the chapters share: the book style, attribution heatmaps, sequences, method grids.
 
 Explained where first used: chapter 1 (sequences), chapter 2 (heatmaps).
-Signed attributions always use a diverging colour map centred on zero, so red
-means "pushes the prediction up" and blue "pushes it down" on every page.
+
+The rules every figure follows, so new figures get them by default:
+- Importing this module applies the book style (`use_book_style`): figures are
+  drawn for the ~700-px text column (`COLUMN_WIDTH` inches at 100 dpi), no text
+  is smaller than `MIN_FONT_PT` points, and in a notebook figures are sent as
+  retina PNGs (twice the pixels, shown at the drawn width).
+- Each PNG records its smallest font size and its DPI in its metadata
+  (`FONT_KEY`, `DPI_KEY`), so the site test can check that text stays readable
+  however the page scales the image.
+- Signed quantities use the diverging map centred on zero: red pushes the
+  prediction up, blue pushes it down, on every page. Non-negative ones
+  (attention weights, sizes of change) use a sequential map starting at zero,
+  so no colour bar ever shows a negative attention weight.
 """
 
 from __future__ import annotations
 
+import io
+import sys
+import textwrap
 from collections.abc import Sequence
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 DIVERGING = "RdBu_r"
+SEQUENTIAL = "Reds"  # white at zero, like the diverging map's centre
+COLUMN_WIDTH = 6.8  # inches; at 100 dpi the ~700-px text column of the website
+MIN_FONT_PT = 9.0
+FONT_KEY = "inside-the-lstm:smallest-font-pt"
+DPI_KEY = "inside-the-lstm:dpi"
+RETINA = 2  # pixels per drawn pixel in notebook output
+
+BOOK_STYLE = {
+    "figure.figsize": (COLUMN_WIDTH, 3.4),
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": MIN_FONT_PT,
+    "ytick.labelsize": MIN_FONT_PT,
+    "legend.fontsize": MIN_FONT_PT,
+    "legend.title_fontsize": MIN_FONT_PT,
+    "figure.titlesize": 11,
+    "image.cmap": "viridis",
+}
+
+
+def smallest_font_pt(fig: Figure) -> float:
+    """The smallest font size (points) of any visible, non-empty text in ``fig``."""
+    fig.draw_without_rendering()  # tick labels get their text only when drawn
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and (t.axes is None or t.axes.get_visible())
+    ]
+    return float(min(sizes)) if sizes else float(mpl.rcParams["font.size"])
+
+
+def figure_png(fig: Figure) -> tuple[bytes, dict]:
+    """Render ``fig`` as a retina PNG that records its smallest font and DPI; returns (png, display metadata)."""
+    dpi = RETINA * fig.dpi
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        bbox_inches="tight",
+        metadata={FONT_KEY: f"{smallest_font_pt(fig):g}", DPI_KEY: f"{dpi:g}"},
+    )
+    data = buffer.getvalue()
+    width = int.from_bytes(data[16:20], "big")  # the IHDR chunk: width, then height
+    return data, {"width": width // RETINA}
+
+
+def use_book_style() -> None:
+    """Apply the book's figure style; in IPython, show figures as retina PNGs with metadata."""
+    mpl.rcParams.update(BOOK_STYLE)
+    if "ipykernel" not in sys.modules:  # plain Python or a terminal: the style alone
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    # Activate the inline backend now, so it cannot later replace our formatter.
+    shell.run_line_magic("matplotlib", "inline")
+    mpl.rcParams.update(BOOK_STYLE)  # the backend resets figure.dpi and figsize
+    formatters = shell.display_formatter.formatters
+    for fmt in ("image/svg+xml", "image/jpeg", "application/pdf"):
+        formatters[fmt].pop(Figure, None)
+    formatters["image/png"].for_type(Figure, figure_png)
 
 
 def symmetric_norm(values: np.ndarray) -> TwoSlopeNorm:
@@ -22,6 +106,32 @@ def symmetric_norm(values: np.ndarray) -> TwoSlopeNorm:
     m = float(np.nanmax(np.abs(values))) if np.size(values) else 1.0
     m = m if m > 0 else 1.0
     return TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
+
+
+def zero_based_norm(values: np.ndarray) -> Normalize:
+    """A colour normalisation from zero to the largest value, for non-negative quantities."""
+    m = float(np.nanmax(values)) if np.size(values) else 1.0
+    return Normalize(vmin=0.0, vmax=m if m > 0 else 1.0)
+
+
+def colour_scale(values: np.ndarray, signed: bool | None = None) -> tuple[str, Normalize]:
+    """The colour map and normalisation for ``values``: diverging if signed, else from zero.
+
+    ``signed=None`` decides from the data (any negative value makes it signed);
+    ``signed=False`` declares a non-negative quantity and rejects negative values.
+    """
+    values = np.asarray(values, dtype=float)
+    lowest = float(np.nanmin(values)) if values.size else 0.0
+    if signed is None:
+        signed = lowest < 0
+    if signed:
+        return DIVERGING, symmetric_norm(values)
+    if lowest < 0:
+        raise ValueError(
+            f"expected a non-negative quantity (signed=False), got a minimum of {lowest:.3g}; "
+            "pass signed=True for signed values"
+        )
+    return SEQUENTIAL, zero_based_norm(values)
 
 
 def outline_cells(ax: plt.Axes, mask: np.ndarray, color: str = "black") -> None:
@@ -43,6 +153,12 @@ def label_time_axis(ax: plt.Axes, time_names: Sequence[str], most: int = 10) -> 
     ax.set_xlabel("time step")
 
 
+def wrap_colorbar_label(label: str, bar_height_in: float, fontsize: float = 10.0) -> str:
+    """Break a colour-bar label into lines no longer than the bar, so neighbours never overlap."""
+    chars = max(8, int(bar_height_in * 72 / (0.6 * fontsize)))
+    return "\n".join(textwrap.wrap(label, chars)) or label
+
+
 def attribution_heatmap(
     ax: plt.Axes,
     attribution: np.ndarray,
@@ -50,20 +166,23 @@ def attribution_heatmap(
     feature_names: Sequence[str],
     relevance: np.ndarray | None = None,
     title: str = "",
-    signed: bool = True,
+    signed: bool | None = None,
     colorbar_label: str = "attribution (prediction units)",
 ):
-    """Draw one ``(T, F)`` attribution as features x time; outline the truly relevant cells."""
+    """Draw one ``(T, F)`` map as features x time; outline the truly relevant ``(T, F)`` cells.
+
+    ``signed`` as in `colour_scale`: None picks the map from the data's sign.
+    """
     A = np.asarray(attribution, dtype=float)
-    if A.shape != (len(time_names), len(feature_names)):
+    expected = (len(time_names), len(feature_names))
+    if A.shape != expected:
+        raise ValueError(f"expected an attribution of shape {expected} (T, F), got {A.shape}")
+    if relevance is not None and np.shape(relevance) != expected:
         raise ValueError(
-            f"expected an attribution of shape ({len(time_names)}, {len(feature_names)}), "
-            f"got {A.shape}"
+            f"expected a relevance mask of shape {expected} (T, F), got {np.shape(relevance)}"
         )
-    if signed:
-        image = ax.imshow(A.T, aspect="auto", cmap=DIVERGING, norm=symmetric_norm(A))
-    else:
-        image = ax.imshow(A.T, aspect="auto", cmap="viridis", vmin=0)
+    cmap, norm = colour_scale(A, signed)
+    image = ax.imshow(A.T, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
     label_time_axis(ax, time_names)
     ax.set_yticks(range(len(feature_names)), list(feature_names))
     ax.set_ylabel("feature")
@@ -71,7 +190,8 @@ def attribution_heatmap(
         outline_cells(ax, relevance)
     if title:
         ax.set_title(title)
-    ax.figure.colorbar(image, ax=ax, label=colorbar_label, shrink=0.85)
+    height = ax.get_position().height * ax.figure.get_figheight() * 0.9
+    ax.figure.colorbar(image, ax=ax, label=wrap_colorbar_label(colorbar_label, height), shrink=0.9)
     return image
 
 
@@ -80,25 +200,31 @@ def method_grid(
     time_names: Sequence[str],
     feature_names: Sequence[str],
     relevance: np.ndarray | None = None,
-    ncols: int = 3,
+    ncols: int = 2,
     scale_each: bool = True,
     units: dict[str, str] | None = None,
+    signed: dict[str, bool] | None = None,
+    panel_height: float = 2.0,
 ):
     """One heatmap per method, same sample, relevant cells outlined; returns the figure.
 
-    ``units`` gives the colour-bar label of maps that are not attributions in prediction
-    units (a slope, an attention weight, a state change).
+    The grid is always one column wide (`COLUMN_WIDTH`): more maps add rows, not
+    columns. ``units`` gives the colour-bar label of maps that are not attributions
+    in prediction units (a slope, an attention weight, a state change); ``signed``
+    declares a map's sign where the data alone should not decide it.
     """
     n = len(maps)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.6 * nrows), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(COLUMN_WIDTH, panel_height * nrows), squeeze=False,
+        layout="constrained",
+    )
     for ax, (name, A) in zip(axes.flat, maps.items()):
         label = (units or {}).get(name, "attribution (prediction units)")
         attribution_heatmap(ax, A, time_names, feature_names, relevance, title=name,
-                            colorbar_label=label)
+                            colorbar_label=label, signed=(signed or {}).get(name))
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.tight_layout()
     return fig
 
 
@@ -120,4 +246,7 @@ def plot_sequence(
             ax.scatter(t[hit], x[hit, f], s=220, facecolors="none", edgecolors="black", lw=2)
     label_time_axis(ax, time_names)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="best")
+
+
+use_book_style()

@@ -1,68 +1,64 @@
 """Shapley values for sequences: exact enumeration, KernelSHAP and GradientSHAP.
 
-Explained in chapter 4 (SHAP on sequences). Every cell ``(t, f)`` of a ``(T, F)``
-input is one player. The value of a coalition ``S`` is the interventional one
-shap uses with an independent masker: ``v(S) = mean_b f(x_S, b_rest)``, the model
-averaged over background rows ``b`` with the cells outside ``S`` taken from ``b``.
-:func:`exact_shapley` computes it for all ``2^(T*F)`` coalitions through
-:func:`helpers.models.forward`; :func:`kernel_shap` and :func:`gradient_shap`
-wrap shap's explainers with the reshaping and defaults a sequence model needs.
+Explained in chapter 4 (SHAP on sequences). The players are the input's cells
+(``players="cell"``), its time steps (``"time"``) or its features
+(``"feature"``); padded steps are never players and get exactly 0. The value of
+a coalition ``S`` is the interventional one shap uses with an independent
+masker: ``v(S) = mean_b f(x_S, b_rest)``, the explained output averaged over
+background rows ``b`` with the players outside ``S`` taken from ``b``. Every
+model row goes through the one engine; :func:`kernel_shap` wraps shap's
+KernelExplainer with the reshaping a sequence model needs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import warnings
 from collections.abc import Iterator, Sequence
 from math import comb
-from typing import NamedTuple
 
 import keras
 import numpy as np
 
-import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.models import forward
-from helpers.validation import check_model_input, check_positive_int, model_shape
+from helpers import engine
+from helpers.levels import LEVELS, aggregate  # noqa: F401  (aggregate re-exported)
+from helpers.models import evaluate, pick
+from helpers.validation import (
+    check_positive_int,
+    check_seed,
+    resolve_background,
+    resolve_inputs,
+    resolve_target,
+)
 
-#: Most cells exact Shapley will enumerate: 2^16 coalitions per background row.
+#: Most players exact Shapley will enumerate: 2^16 coalitions per background row.
 MAX_EXACT_FEATURES = 16
 
-#: Masked rows built per call to :func:`forward` (a few hundred thousand keeps calls large).
-MAX_ROWS = 1 << 18
 
+def check_background(model: keras.Model, background, n_steps: int | None = None) -> np.ndarray:
+    """``background`` as float32 ``(m, T, F)`` rows for the model (see ``resolve_background``)."""
+    from helpers.validation import model_shape
 
-class KernelShap(NamedTuple):
-    """What :func:`kernel_shap` returns: unpack as ``values, expected_value = kernel_shap(...)``.
-
-    ``values`` is ``(n, T, F)``; ``expected_value`` is ``E[f(background)]``, so each
-    sample's values sum to ``f(x) - expected_value``.
-    """
-
-    values: np.ndarray
-    expected_value: float
-
-
-def check_background(model: keras.Model, background) -> np.ndarray:
-    """Return ``background`` as finite float32 ``(m, T, F)`` rows with the model's ``T`` and ``F``."""
     T, F = model_shape(model)
-    B = np.asarray(background)
-    if B.ndim != 3 or B.shape[1:] != (T, F) or B.shape[0] == 0:
-        raise ValueError(
-            f"expected background of shape (m, {T}, {F}) with m >= 1 rows of sequences "
-            f"for this model, got shape {B.shape}"
-        )
-    return check_model_input(model, B, name="background")
+    return resolve_background(background, (T if n_steps is None else n_steps, F))
 
 
-def expected_value(model: keras.Model, background) -> float:
+def expected_value(model: keras.Model, background, *, target=None) -> float:
     """``E[f(b)]`` over ``(m, T, F)`` background rows: the value of the empty coalition."""
-    return float(forward(model, check_background(model, background)).mean())
+    B = check_background(model, background)
+    targets = resolve_target(model, B, target)
+    return float(pick(evaluate(model, B), targets).mean())
 
 
 def coalition_masks(n_players: int) -> np.ndarray:
     """All ``2^M`` coalitions as a bool ``(2^M, M)`` array; row ``k`` holds the bits of ``k``."""
     n_players = check_positive_int(n_players, "n_players")
+    if n_players > MAX_EXACT_FEATURES:
+        raise ValueError(
+            f"expected at most {MAX_EXACT_FEATURES} players (2^{MAX_EXACT_FEATURES} coalitions), "
+            f"got {n_players} (2^{n_players} coalitions would need "
+            f"{2.0**n_players * n_players / 2**30:.3g} GiB)"
+        )
     k = np.arange(2**n_players, dtype=np.int64)
     return ((k[:, None] >> np.arange(n_players)) & 1).astype(bool)
 
@@ -79,28 +75,6 @@ def shapley_coefficients(masks: np.ndarray) -> np.ndarray:
     return np.where(masks, w[np.maximum(size - 1, 0)][:, None], -w[size][:, None])
 
 
-def exact_shapley(model: keras.Model, X: np.ndarray, background) -> np.ndarray:
-    """Exact interventional Shapley values over all ``2^(T*F)`` coalitions: ``(n, T, F)``.
-
-    ``X`` is ``(n, T, F)``, ``background`` ``(m, T, F)``. Costs ``n * 2^(T*F) * m``
-    model rows, built as large masked arrays and pushed through :func:`forward`.
-    Each sample's values sum to ``f(x) - E[f(background)]``.
-    """
-    X = check_model_input(model, X)
-    B = check_background(model, background)
-    n, T, F = X.shape
-    M = T * F
-    if M > MAX_EXACT_FEATURES:
-        raise ValueError(
-            f"expected at most {MAX_EXACT_FEATURES} cells (T * F) for exact Shapley values, "
-            f"got T * F = {T} * {F} = {M} (2^{M} coalitions); use kernel_shap (sampled "
-            f"coalitions) or gradient_shap (expected gradients) instead"
-        )
-    masks, coeff = _game(M)
-    values = coalition_values(model, X, B, masks)  # (n, 2^M)
-    return (values @ coeff).reshape(n, T, F)
-
-
 @functools.lru_cache(maxsize=4)
 def _game(n_players: int) -> tuple[np.ndarray, np.ndarray]:
     """Masks and Shapley coefficients for ``n_players``, built once per size (read-only)."""
@@ -111,46 +85,96 @@ def _game(n_players: int) -> tuple[np.ndarray, np.ndarray]:
     return masks, coeff
 
 
-def coalition_values(
-    model: keras.Model, X: np.ndarray, background: np.ndarray, masks: np.ndarray
-) -> np.ndarray:
-    """``v(S) = mean_b f(x_S, b_rest)`` for every sample and mask: ``(n, K)`` for masks ``(K, T*F)``."""
-    X = check_model_input(model, X)
-    B = check_background(model, background)
+def player_cells(valid: np.ndarray, n_features: int, players: str = "cell") -> np.ndarray:
+    """Which cells each player holds: bool ``(P, T * F)`` for one ``valid`` ``(T,)`` pattern."""
+    if players not in LEVELS:
+        raise ValueError(f"expected players in {LEVELS}, got {players!r}")
+    T, F = len(valid), n_features
+    cells = np.repeat(np.asarray(valid, bool), F)  # (T * F,) row-major (t, f)
+    if players == "cell":
+        G = np.eye(T * F, dtype=bool)[cells]
+    elif players == "time":
+        G = np.repeat(np.eye(T, dtype=bool), F, axis=1)[valid]
+    else:
+        G = np.tile(np.eye(F, dtype=bool), (1, T)) & cells[None]
+    return G
+
+
+def _groups(valid: np.ndarray, targets: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """Samples that share a padding pattern and a target: ``(indices, valid (T,), target)``."""
+    keys = np.concatenate([valid.astype(np.int64), targets[:, None]], axis=1)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    for g, key in enumerate(unique):
+        yield np.flatnonzero(inverse.reshape(-1) == g), key[:-1].astype(bool), int(key[-1])
+
+
+def _values(model, X: np.ndarray, B: np.ndarray, keep: np.ndarray, target: int) -> np.ndarray:
+    """``v(S) = mean_b f(x_S, b_rest)``: ``(n, K)`` for cell masks ``keep`` ``(K, T * F)``."""
     n, T, F = X.shape
-    m, M = B.shape[0], T * F
-    masks = np.asarray(masks, dtype=bool)
-    if masks.ndim != 2 or masks.shape[1] != M:
-        raise ValueError(f"expected masks of shape (K, {M}) = (K, T * F), got {masks.shape}")
-    K = masks.shape[0]
-    x2, b2 = X.reshape(n, M), B.reshape(m, M)
-    out = np.empty((n, K), dtype=np.float64)
-    for i0, i1, k0, k1 in _blocks(n, K, m):
-        keep = masks[None, k0:k1, None, :]  # (1, k, 1, M)
-        rows = np.where(keep, x2[i0:i1, None, None, :], b2[None, None, :, :])  # (s, k, m, M)
-        y = forward(model, rows.reshape(-1, T, F))
+    m, K = B.shape[0], keep.shape[0]
+    x2, b2 = X.reshape(n, -1), B.reshape(m, -1)
+    out = np.empty((n, K))
+
+    def fill(i0, i1, k0, k1):
+        rows = np.where(keep[None, k0:k1, None], x2[i0:i1, None, None], b2[None, None])  # (s, k, m, M)
+        y = evaluate(model, rows.reshape(-1, T, F))[:, target]
         out[i0:i1, k0:k1] = y.reshape(i1 - i0, k1 - k0, m).mean(axis=2)
+
+    if K * m <= engine.MAX_ROWS:
+        for i0, i1 in engine.blocks(n, K * m):
+            fill(i0, i1, 0, K)
+    else:
+        for i in range(n):
+            for k0, k1 in engine.blocks(K, m):
+                fill(i, i + 1, k0, k1)
     return out
 
 
-def _blocks(n: int, K: int, m: int) -> Iterator[tuple[int, int, int, int]]:
-    """Cut ``n`` samples x ``K`` coalitions x ``m`` background rows into blocks of about ``MAX_ROWS``."""
-    per_sample = K * m
-    if per_sample <= MAX_ROWS:
-        step = max(1, MAX_ROWS // per_sample)
-        for i0 in range(0, n, step):
-            yield i0, min(n, i0 + step), 0, K
-        return
-    step = max(1, MAX_ROWS // m)
-    for i0 in range(n):
-        for k0 in range(0, K, step):
-            yield i0, i0 + 1, k0, min(K, k0 + step)
+def coalition_values(model, X, background, masks, *, target=None) -> np.ndarray:
+    """``v(S) = mean_b f(x_S, b_rest)`` for every sample and cell mask: ``(n, K)`` for masks ``(K, T*F)``."""
+    X, valid, targets = resolve_inputs(model, X, target)
+    n, T, F = X.shape
+    B = resolve_background(background, (T, F))
+    masks = np.asarray(masks, dtype=bool)
+    if masks.ndim != 2 or masks.shape[1] != T * F:
+        raise ValueError(f"expected masks of shape (K, {T * F}) = (K, T * F), got {masks.shape}")
+    out = np.empty((n, masks.shape[0]))
+    for idx, pattern, target_ in _groups(valid, targets):
+        padded = ~np.repeat(pattern, F)
+        out[idx] = _values(model, X[idx], B, masks | padded[None], target_)
+    return out
+
+
+def exact_shapley(model, X, *, background, target=None, players: str = "cell") -> np.ndarray:
+    """Exact interventional Shapley values over all ``2^P`` coalitions of players: ``(n, T, F)``.
+
+    Costs ``n * 2^P * m`` model rows (``P = T * F`` cells, ``T`` steps or ``F`` features;
+    ``m`` background rows), built as masked arrays and pushed through the engine. Each
+    sample's player values sum to ``f(x) - E[f(background)]`` (background padded like
+    ``x``); a time or feature player's value is repeated over its cells.
+    """
+    X, valid, targets = resolve_inputs(model, X, target)
+    n, T, F = X.shape
+    B = resolve_background(background, (T, F))
+    out = np.zeros((n, T, F))
+    for idx, pattern, target_ in _groups(valid, targets):
+        G = player_cells(pattern, F, players)
+        if G.shape[0] > MAX_EXACT_FEATURES:
+            raise ValueError(
+                f"expected at most {MAX_EXACT_FEATURES} players for exact Shapley values, got "
+                f"{G.shape[0]} ({players} players of T * F = {T} * {F}; 2^{G.shape[0]} coalitions); "
+                "use kernel_shap (sampled coalitions) or gradient_shap (expected gradients) instead"
+            )
+        masks, coeff = _game(G.shape[0])
+        keep = (masks.astype(np.int64) @ G.astype(np.int64) > 0) | ~G.any(axis=0)[None]
+        phi = _values(model, X[idx], B, keep, target_) @ coeff  # (k, P)
+        out[idx] = (phi @ G).reshape(len(idx), T, F)
+    return out
 
 
 @contextlib.contextmanager
 def _numpy_seed(seed: int) -> Iterator[None]:
     """Seed NumPy's global generator (shap samples from it) and restore it afterwards."""
-    # shap draws from the legacy global generator, so that is the one to seed.
     state = np.random.get_state()  # noqa: NPY002
     np.random.seed(seed)  # noqa: NPY002
     try:
@@ -160,78 +184,82 @@ def _numpy_seed(seed: int) -> Iterator[None]:
 
 
 def kernel_shap(
-    model: keras.Model,
-    X: np.ndarray,
+    model,
+    X,
+    *,
     background,
+    target=None,
     nsamples: int = 2048,
-    l1_reg: bool | str | float = False,
     seed: int = 0,
-) -> KernelShap:
-    """KernelSHAP (Lundberg & Lee 2017) on ``T * F`` cells: ``KernelShap(values (n, T, F), expected_value)``.
-
-    Wraps ``shap.KernelExplainer``: rows are flattened to ``T * F`` columns for shap and
-    reshaped back. ``l1_reg`` is off unless asked for (shap >= 0.47 defaults to
-    ``"num_features(10)"``, which zeroes all but ten cells). ``nsamples >= 2^(T*F) - 2``
-    enumerates every coalition and gives the exact values.
-    """
-    import shap
-
-    X = check_model_input(model, X)
-    B = check_background(model, background)
-    nsamples = check_positive_int(nsamples, "nsamples")
-    n, T, F = X.shape
-
-    def predict(rows: np.ndarray) -> np.ndarray:
-        return forward(model, np.asarray(rows, dtype=np.float32).reshape(-1, T, F))
-
-    explainer = shap.KernelExplainer(predict, B.reshape(B.shape[0], T * F))
-    with _numpy_seed(seed):
-        values = explainer.shap_values(
-            X.reshape(n, T * F), nsamples=nsamples, l1_reg=l1_reg, silent=True
-        )
-    values = np.asarray(values, dtype=np.float64).reshape(n, T, F)
-    return KernelShap(values, float(np.ravel(explainer.expected_value)[0]))
-
-
-def gradient_shap(
-    model: keras.Model, X: np.ndarray, background, nsamples: int = 200, seed: int = 0
+    players: str = "cell",
+    l1_reg: bool | str | float = False,
 ) -> np.ndarray:
-    """GradientSHAP (expected gradients) via ``shap.GradientExplainer``: ``(n, T, F)``.
+    """KernelSHAP (Lundberg & Lee 2017) over cells, steps or features: ``(n, T, F)``.
 
-    For each sample, ``nsamples`` draws of a background row ``b`` and ``a ~ U(0, 1)``;
-    the value is the mean of ``grad f(b + a (x - b)) * (x - b)``. Sums to
-    ``f(x) - E[f(background)]`` only in expectation.
+    Wraps ``shap.KernelExplainer`` on the flattened valid cells (grouped into players);
+    padded steps stay padded and get 0. ``l1_reg`` is off unless asked for (shap >= 0.47
+    defaults to ``"num_features(10)"``, which zeroes all but ten players).
+    ``nsamples >= 2^P - 2`` enumerates every coalition and gives the exact values;
+    the base value is :func:`expected_value`.
     """
     import shap
+    from shap.utils._legacy import DenseData
 
-    X = check_model_input(model, X)
-    B = check_background(model, background)
+    X, valid, targets = resolve_inputs(model, X, target)
+    n, T, F = X.shape
+    B = resolve_background(background, (T, F))
     nsamples = check_positive_int(nsamples, "nsamples")
-    # One gradient call per sample: shap batches the nsamples draws of one sample.
-    explainer = shap.GradientExplainer(model, B, batch_size=nsamples)
-    with _numpy_seed(seed), warnings.catch_warnings():
-        # Keras 3 warns that shap passes a list where the model expects one tensor; harmless.
-        warnings.filterwarnings("ignore", message="The structure of `inputs`", category=UserWarning)
-        values = explainer.shap_values(X, nsamples=nsamples, rseed=seed)
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 4 and values.shape[-1] == 1:
-        values = values[..., 0]
-    return values.reshape(X.shape)
+    seed = check_seed(seed)
+    out = np.zeros((n, T, F))
+    for idx, pattern, target_ in _groups(valid, targets):
+        G = player_cells(pattern, F, players)
+        cols = np.flatnonzero(G.any(axis=0))
+        template = X[idx[0]].reshape(-1)  # padded cells hold mask_value in every sample
+
+        def predict(rows, cols=cols, template=template, target_=target_):
+            full = np.repeat(template[None], len(rows), axis=0)
+            full[:, cols] = rows
+            return evaluate(model, full.reshape(-1, T, F))[:, target_]
+
+        groups = [np.searchsorted(cols, np.flatnonzero(g)) for g in G]
+        data = DenseData(B.reshape(len(B), -1)[:, cols], [str(p) for p in range(len(G))], groups)
+        explainer = shap.KernelExplainer(predict, data)
+        with _numpy_seed(seed):
+            phi = explainer.shap_values(
+                X[idx].reshape(len(idx), -1)[:, cols], nsamples=nsamples, l1_reg=l1_reg, silent=True
+            )
+        phi = np.asarray(phi, dtype=np.float64).reshape(len(idx), len(G))
+        out[idx] = (phi @ G).reshape(len(idx), T, F)
+    return out
 
 
-def aggregate(values: np.ndarray, over: str = "time", absolute: bool = False) -> np.ndarray:
-    """Sum attributions over one axis: ``over="time"`` ``(n, T, F) -> (n, F)``, ``"feature"`` ``-> (n, T)``.
+def gradient_shap(model, X, *, background, target=None, nsamples: int = 200, seed: int = 0) -> np.ndarray:
+    """GradientSHAP (expected gradients, as ``shap.GradientExplainer`` draws them): ``(n, T, F)``.
 
-    Signed sums keep efficiency (they add up to the same total); ``absolute=True``
-    sums magnitudes, so opposite contributions no longer cancel.
+    For each sample, ``nsamples`` draws of a background row ``b`` and ``a ~ U(0, 1)``
+    (the same draws as shap's with ``rseed=seed``); the value is the mean of
+    ``grad f(b + a (x - b)) * (x - b)``. Sums to ``f(x) - E[f(background)]`` only in
+    expectation. Padded steps take ``x``'s values in every ``b``, so they get 0.
     """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 3:
-        raise ValueError(f"expected values of shape (n, T, F), got shape {values.shape}")
-    axes = {"time": 1, "feature": 2}
-    if over not in axes:
-        raise ValueError(f'expected over="time" or over="feature", got {over!r}')
-    return (np.abs(values) if absolute else values).sum(axis=axes[over])
+    from helpers.gradients import gradient_rows
+
+    X, valid, targets = resolve_inputs(model, X, target)
+    n, T, F = X.shape
+    B = resolve_background(background, (T, F))
+    nsamples = check_positive_int(nsamples, "nsamples")
+    rs = np.random.RandomState(check_seed(seed))  # noqa: NPY002  (shap's legacy draws)
+    draws = np.array([(rs.choice(len(B)), rs.uniform()) for _ in range(n * nsamples)]).reshape(n, nsamples, 2)
+    out = np.zeros((n, T, F))
+    for lo, hi in engine.blocks(n, nsamples):
+        rows = draws[lo:hi, :, 0].astype(np.int64)
+        a = draws[lo:hi, :, 1, None, None]
+        x = X[lo:hi, None]
+        b = np.where(valid[lo:hi, None, :, None], B[rows], x)  # (m, nsamples, T, F)
+        path = (a * x + (1 - a) * b).astype(np.float32)
+        delta = (x - b).astype(np.float32)
+        g = gradient_rows(model, path.reshape(-1, T, F), np.repeat(targets[lo:hi], nsamples))
+        out[lo:hi] = (g.reshape(delta.shape) * delta).mean(axis=1)
+    return out
 
 
 def cell_labels(feature_names: Sequence[str], time_names: Sequence[str]) -> list[str]:

@@ -4,13 +4,19 @@ Used by the workshop (see ``book/workshop.md``); run as
 ``python -m helpers.student notebooks student``. Code cells between a
 ``{solution-start}`` and its ``{solution-end}`` become one cell that raises
 ``NotImplementedError`` (tagged ``raises-exception``); solution prose is dropped.
+``assert`` statements are removed everywhere (they back the book's claims in
+the tests, but would give results away and can halt a learner's run on another
+CPU or library version); a cell left with nothing but comments is dropped.
+``make student`` also packs the copies into one zip for the workshop page.
 Student notebooks are generated, never edited by hand.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -53,6 +59,29 @@ def stub_cell(label: str) -> nbformat.NotebookNode:
     )
 
 
+def without_asserts(source: str) -> str:
+    """``source`` with every ``assert`` statement removed (a nested one becomes ``pass``)."""
+    if "assert" not in source:
+        return source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:  # IPython magics: refuse rather than leak an assert
+        raise ValueError(f"expected plain Python in a cell with an assert, got {error.msg}:\n{source}") from None
+    lines = source.splitlines()
+    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Assert)), key=lambda n: -n.lineno):
+        first = lines[node.lineno - 1]
+        indent = first[: len(first) - len(first.lstrip())]
+        if node.col_offset != len(indent):
+            raise ValueError(f"expected an assert on a line of its own, got {first.strip()!r}")
+        lines[node.lineno - 1 : node.end_lineno] = [] if not indent else [indent + "pass"]
+    return "\n".join(lines).strip("\n")
+
+
+def is_empty_code(source: str) -> bool:
+    """True when ``source`` holds only blank lines and comments."""
+    return all(not line.strip() or line.strip().startswith("#") for line in source.splitlines())
+
+
 def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` with each solution replaced by one stub and outputs cleared."""
     blocks = solution_blocks(nb)
@@ -72,6 +101,9 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell = nbformat.from_dict(dict(cell))
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            cell.source = without_asserts(cell.source)
+            if is_empty_code(cell.source):
+                continue
         out.cells.append(cell)
     return out
 
@@ -88,11 +120,24 @@ def generate(source_dir: Path, target_dir: Path) -> list[Path]:
     return written
 
 
+def write_zip(notebooks: list[Path], target: Path, folder: str = "inside-the-lstm-student") -> Path:
+    """Pack ``notebooks`` into the zip ``target``, inside one ``folder``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in notebooks:
+            archive.write(path, f"{folder}/{path.name}")
+    return target
+
+
 def main(argv: list[str]) -> None:
-    if len(argv) != 2:
-        raise SystemExit("usage: python -m helpers.student SOURCE_DIR TARGET_DIR")
-    for path in generate(Path(argv[0]), Path(argv[1])):
+    """``python -m helpers.student SOURCE_DIR TARGET_DIR [ZIP]``."""
+    if len(argv) not in (2, 3):
+        raise SystemExit("usage: python -m helpers.student SOURCE_DIR TARGET_DIR [ZIP]")
+    written = generate(Path(argv[0]), Path(argv[1]))
+    for path in written:
         print(f"wrote {path}")
+    if len(argv) == 3:
+        print(f"wrote {write_zip(written, Path(argv[2]))}")
 
 
 if __name__ == "__main__":

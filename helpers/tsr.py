@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from helpers.validation import check_baseline, check_model_input
+from helpers import engine
+from helpers.validation import format_inputs, resolve_baseline
 
 
 def temporal_saliency_rescaling(
@@ -29,14 +30,18 @@ def temporal_saliency_rescaling(
 
     Time relevance ``D_t = sum |R(x) - R(x with step t masked)|``; feature relevance
     ``d_tf = sum |R(x) - R(x with cell (t, f) masked)|`` at steps with ``D_t`` above
-    ``threshold`` (default: the sample's mean ``D_t``), zero elsewhere; the result is
-    ``D_t * d_tf``. Masked cells take the baseline (as in
-    :func:`helpers.validation.check_baseline`). Costs ``1 + T + (selected steps) * F``
-    explanations per sample, in two batched calls of ``explain``.
+    ``threshold`` (default: the sample's mean ``D_t`` over its unpadded steps), zero
+    elsewhere; the result is ``D_t * d_tf``. Masked cells take the baseline (as in
+    :func:`helpers.validation.resolve_baseline`); padded steps of a ragged or masked
+    ``X`` are never masked and get 0. Costs ``1 + T + (selected steps) * F``
+    explanations per sample, in blocks of samples within the engine's row budget
+    (:func:`helpers.engine.blocks`), so memory does not grow with ``n``.
     """
-    X = check_model_input(model, X)
+    X, valid = format_inputs(model, X)
     n, T, F = X.shape
-    B = np.broadcast_to(check_baseline(baseline, X, reference), X.shape)
+    if n == 0:
+        raise ValueError(f"expected at least one sequence in X, got shape {X.shape}")
+    B = resolve_baseline(baseline, X, reference, valid)
     if threshold is not None and not np.isfinite(threshold):
         raise ValueError(f"expected a finite threshold or None, got {threshold}")
 
@@ -44,26 +49,40 @@ def temporal_saliency_rescaling(
         R = np.asarray(explain(model, batch), dtype=np.float64)
         if R.shape != batch.shape:
             raise ValueError(f"expected explain to return shape {batch.shape}, got {R.shape}")
+        if not np.all(np.isfinite(R)):
+            bad = int(R.size - np.isfinite(R).sum())
+            raise ValueError(f"expected explain to return finite values, got {bad} NaN or inf entries")
         return R
 
-    # Stage 1: the original and T time-masked copies of every sample.
-    copies = np.repeat(X[:, None], T + 1, axis=1)  # (n, T + 1, T, F)
+    # Stage 1: the original and T time-masked copies of every sample, a block at a time.
+    original = np.empty((n, T, F))
+    time_relevance = np.empty((n, T))
     steps = np.arange(T)
-    copies[:, steps + 1, steps, :] = B[:, steps, :]
-    R = run(copies.reshape(-1, T, F)).reshape(n, T + 1, T, F)
-    original = R[:, 0]
-    time_relevance = np.abs(R[:, 1:] - original[:, None]).sum(axis=(2, 3))  # (n, T)
-    cut = time_relevance.mean(axis=1, keepdims=True) if threshold is None else threshold
-    selected = time_relevance > cut  # (n, T)
+    for lo, hi in engine.blocks(n, T + 1):
+        copies = np.repeat(X[lo:hi, None], T + 1, axis=1)  # (b, T + 1, T, F)
+        copies[:, steps + 1, steps, :] = B[lo:hi, steps, :]
+        R = run(copies.reshape(-1, T, F)).reshape(hi - lo, T + 1, T, F)
+        original[lo:hi] = R[:, 0]
+        time_relevance[lo:hi] = np.abs(R[:, 1:] - R[:, :1]).sum(axis=(2, 3))
+        del copies, R
+    time_relevance[~valid] = 0.0
+    if threshold is None:
+        cut = time_relevance.sum(axis=1, keepdims=True) / np.maximum(valid.sum(axis=1, keepdims=True), 1)
+    else:
+        cut = threshold
+    selected = (time_relevance > cut) & valid  # (n, T)
 
-    # Stage 2: one copy per feature at every selected step.
+    # Stage 2: one copy per feature at every selected step, a block of steps at a time.
     rows, ts = np.nonzero(selected)
     out = np.zeros((n, T, F))
-    if rows.size:
-        cell = np.repeat(X[rows][:, None], F, axis=1)  # (s, F, T, F)
-        feats, r = np.arange(F), np.arange(rows.size)[:, None]
-        cell[r, feats, ts[:, None], feats] = B[rows[:, None], ts[:, None], feats]
-        Rc = run(cell.reshape(-1, T, F)).reshape(rows.size, F, T, F)
-        feature_relevance = np.abs(Rc - original[rows][:, None]).sum(axis=(2, 3))  # (s, F)
-        out[rows, ts] = time_relevance[rows, ts][:, None] * feature_relevance
+    feats = np.arange(F)
+    for lo, hi in engine.blocks(rows.size, F):
+        r, t = rows[lo:hi], ts[lo:hi]
+        cell = np.repeat(X[r][:, None], F, axis=1)  # (s, F, T, F)
+        k = np.arange(hi - lo)[:, None]
+        cell[k, feats, t[:, None], feats] = B[r[:, None], t[:, None], feats]
+        Rc = run(cell.reshape(-1, T, F)).reshape(hi - lo, F, T, F)
+        feature_relevance = np.abs(Rc - original[r][:, None]).sum(axis=(2, 3))  # (s, F)
+        out[r, t] = time_relevance[r, t][:, None] * feature_relevance
+        del cell, Rc
     return out

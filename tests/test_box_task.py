@@ -102,8 +102,43 @@ def test_explicit_bounds(T, F, data_):
         (dict(noise=-0.1), "noise >= 0, got -0.1"),
         (dict(n_features=0), "positive integer for n_features"),
         (dict(n=1), "large enough for both splits"),
+        (dict(noise=float("nan")), "finite noise >= 0, got nan"),
+        (dict(noise=float("inf")), "finite noise >= 0, got inf"),
+        (dict(noise="0.1"), "noise as a number >= 0, got '0.1'"),
+        (dict(box=(1.7, 3, 0, 1)), "integer bounds .* got \\(1.7, 3, 0, 1\\)"),
+        (dict(box=(True, 3, 0, 1)), "integer bounds"),
+        (dict(box=5), "integer bounds .* got 5"),
+        (dict(n_steps=2, n_features=2), "smaller than the whole \\(2, 2\\) input, got 'middle'"),
+        (dict(n_steps=1, n_features=1, box="rare_time"), "smaller than the whole \\(1, 1\\)"),
+        (dict(seed=-1), "non-negative integer for seed, got -1"),
+        (dict(seed=1.5), "non-negative integer for seed, got 1.5"),
     ],
 )
 def test_bad_arguments(kwargs, expected):
     with pytest.raises(ValueError, match=expected):
         data.make_box_task(**({"n": 20} | kwargs))
+
+
+@pytest.mark.parametrize("T, F", [(1, 1), (1, 2), (2, 1), (2, 2), (3, 3), (4, 1), (1, 4), (4, 4)])
+@pytest.mark.parametrize("box", data.BOX_PRESETS)
+def test_presets_at_tiny_sizes_leave_a_cell_out_or_say_why(T, F, box):
+    try:
+        t0, t1, f0, f1 = data.box_bounds(box, T, F)
+    except ValueError as err:
+        assert "smaller than the whole" in str(err)
+        return
+    assert 0 < (t1 - t0) * (f1 - f0) < T * F
+
+
+@pytest.mark.parametrize("target", ["mean", "sum"])
+def test_contribution_is_the_exact_linear_share(target):
+    task = data.make_box_task(n=40, n_steps=8, n_features=4, box=(2, 5, 1, 3), target=target,
+                              noise=0.3, seed=2)
+    C = task.contribution
+    assert C.shape == task.X.shape and C.dtype == np.float32
+    np.testing.assert_array_equal(C[~task.relevance], 0.0)
+    weight = 1.0 if target == "sum" else 1.0 / 6  # a 3 x 2 block
+    np.testing.assert_allclose(C[task.relevance], weight * task.X[task.relevance], rtol=1e-6)
+    # The shares add up to the noise-free target (not to y, which has noise).
+    np.testing.assert_allclose(C.sum(axis=(1, 2)), task.target_fn(task.X), rtol=1e-5, atol=1e-5)
+    assert task.contribution_test.shape == task.X_test.shape

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import compare, models
+from helpers import compare, levels, models
 
 
 @pytest.fixture(scope="module")
@@ -11,12 +11,11 @@ def reference():
     return np.random.default_rng(0).normal(size=(50, 5, 3)).astype(np.float32)
 
 
-def test_expand_broadcasts_steps_and_features():
-    steps, feats = np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(2, 2)
-    assert np.all(compare.expand(steps, (2, 3, 2))[:, :, 1] == steps)
-    assert np.all(compare.expand(feats, (2, 3, 2))[:, 2, :] == feats)
-    with pytest.raises(ValueError, match="got \\(2, 5\\)"):
-        compare.expand(np.zeros((2, 5)), (2, 3, 2))
+def test_coarse_methods_record_their_resolution_in_the_registry(reference):
+    methods = compare.lineup(reference)
+    assert methods["time-step masking"].resolution == levels.RESOLUTION["mask_time_steps"] == "time"
+    assert methods["feature sensitivity"].resolution == "feature"
+    assert methods["attention"].resolution == "time"
 
 
 def test_every_method_returns_one_map_per_cell(small_lstm, reference):
@@ -41,8 +40,12 @@ def test_costs_are_counted(small_lstm, reference):
     assert masking.forward == 5 + 1
     _, ig = compare.measure(methods["integrated gradients"], small_lstm, X)
     assert ig.gradients == 8 and ig.evaluations == 8
+    _, gradient_shap = compare.measure(methods["GradientSHAP"], small_lstm, X)
+    assert gradient_shap.gradients == 64 and gradient_shap.forward == 0
     _, random = compare.measure(methods["random"], small_lstm, X)
     assert random.evaluations == 0
+    with pytest.raises(ValueError, match="at least one sequence"):
+        compare.measure(methods["occlusion"], small_lstm, X[:0])
 
 
 def test_bad_reference():

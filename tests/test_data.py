@@ -103,6 +103,11 @@ def test_adding_relevance_mask_is_exact():
         (lambda: data.make_stock_task(noise=-1.0), "noise >= 0"),
         (lambda: data.make_sum_task(test_fraction=1.5), "test_fraction strictly between"),
         (lambda: data.make_sum_task(n=1), "large enough for both splits"),
+        (lambda: data.make_stock_task(noise=float("nan")), "finite noise >= 0, got nan"),
+        (lambda: data.make_adding_problem(operation="multiply"), "operation in .* got 'multiply'"),
+        (lambda: data.make_adding_problem(seed=-1), "non-negative integer for seed, got -1"),
+        (lambda: data.make_sum_task(seed=1.5), "non-negative integer for seed, got 1.5"),
+        (lambda: data.make_stock_task(seed=True), "non-negative integer for seed, got True"),
     ],
 )
 def test_bad_task_arguments_raise_clear_errors(call, expected):
@@ -149,6 +154,9 @@ def test_standardizer_targets_and_constant_feature():
 @pytest.mark.parametrize(
     "bad, expected",
     [
+        (np.zeros((0, 3, 2)), "at least one value to fit on, got shape \\(0, 3, 2\\)"),
+        (np.zeros((4, 0, 2)), "at least one value to fit on, got shape \\(4, 0, 2\\)"),
+        (np.zeros(0), "at least one value to fit on, got shape \\(0,\\)"),
         (np.zeros((2, 3)), "expected .* got shape \\(2, 3\\)"),
         (np.zeros((2, 3, 4, 5)), "got shape \\(2, 3, 4, 5\\)"),
         (np.full((2, 3, 1), np.nan), "finite"),
@@ -165,3 +173,44 @@ def test_standardizer_unfitted_and_mismatched():
     s = data.Standardizer().fit(np.random.default_rng(0).normal(size=(5, 3, 2)))
     with pytest.raises(ValueError, match="2 features.*got shape \\(5, 3, 4\\)"):
         s.transform(np.zeros((5, 3, 4)))
+
+
+@pytest.mark.parametrize("operation", ["add", "subtract"])
+def test_contribution_adds_up_to_the_target(operation):
+    task = data.make_adding_problem(n=200, seed=4, operation=operation)
+    C = task.contribution
+    assert C.shape == task.X.shape and C.dtype == np.float32
+    np.testing.assert_allclose(C.sum(axis=(1, 2)), task.y, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(C[:, :, 1], 0.0)  # markers select; values carry the amount
+    np.testing.assert_array_equal(C[~task.relevance], 0.0)
+    assert task.contribution_train.shape == task.X_train.shape
+
+
+def test_subtracting_is_first_minus_second_on_the_same_inputs():
+    add = data.make_adding_problem(n=100, n_steps=10, seed=5)
+    sub = data.make_adding_problem(n=100, n_steps=10, seed=5, operation="subtract")
+    np.testing.assert_array_equal(add.X, sub.X)
+    assert sub.name == "subtracting" and add.name == "adding"
+    steps = np.nonzero(sub.X[0, :, 1])[0]
+    first, second = sub.X[0, steps[0], 0], sub.X[0, steps[1], 0]
+    np.testing.assert_allclose(sub.y[0], first - second, rtol=1e-6)
+    np.testing.assert_allclose(sub.contribution[0, steps, 0], [first, -second])
+    # Moving the first marked value up moves the target up, the second moves it down.
+    Y = sub.X.astype(np.float64).copy()
+    Y[0, steps[0], 0] += 1.0
+    Y[0, steps[1], 0] += 2.0
+    np.testing.assert_allclose(sub.target_fn(Y)[0] - sub.y[0], 1.0 - 2.0, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), T=st.integers(2, 12), operation=st.sampled_from(["add", "subtract"]))
+def test_contribution_sums_to_target_for_any_seed(seed, T, operation):
+    task = data.make_adding_problem(n=8, n_steps=T, seed=seed, test_fraction=0.5, operation=operation)
+    np.testing.assert_allclose(task.contribution.sum(axis=(1, 2)), task.target_fn(task.X), atol=1e-6)
+
+
+def test_sum_task_contribution_is_each_value_and_stock_has_none():
+    task = data.make_sum_task(n=20, seed=1)
+    np.testing.assert_array_equal(task.contribution, task.X)
+    assert data.make_stock_task(n=20).contribution is None
+    assert data.make_stock_task(n=20).contribution_test is None

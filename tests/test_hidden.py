@@ -189,3 +189,89 @@ def test_bad_sequences_and_arguments(stacked, X):
         hidden.project(np.zeros((3, 4, 2)), method="tsne", perplexity=30)
     with pytest.raises(ValueError, match=r"target of shape \(20, 3\)"):
         hidden.linear_probe(np.zeros((20, 3, 2)), np.zeros((20, 4)))
+
+
+# --- masking, variable length, layers the LSTM-only tools do not read -----------------------
+
+
+@pytest.fixture(scope="module")
+def masked() -> keras.Model:
+    return build_stacked_lstm(None, 3, units=(5, 4), seed=6, mask_value=0.0)
+
+
+def _ragged(lengths=(2, 5, 4), seed=7):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(0.5, 1.5, size=(t, 3)).astype(np.float32) for t in lengths]
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+def test_masked_states_equal_the_unpadded_runs_and_carry_over(masked, layer):
+    seqs = _ragged()
+    H = hidden.hidden_states(masked, seqs, layer=layer)
+    gates = hidden.lstm_gates(masked, seqs, layer=layer)
+    assert H.shape == (3, 5, 5 if layer == 0 else 4)
+    np.testing.assert_allclose(gates.hidden, H, atol=1e-5)
+    for i, x in enumerate(seqs):
+        t = len(x)
+        alone = hidden.hidden_states(masked, x[None], layer=layer)[0]
+        np.testing.assert_allclose(H[i, :t], alone, atol=1e-5)
+        np.testing.assert_array_equal(H[i, t:], np.repeat(H[i, t - 1 : t], 5 - t, axis=0))
+        assert gates.valid[i].tolist() == [True] * t + [False] * (5 - t)
+        np.testing.assert_array_equal(gates.forget[i, t:], 0.0)
+        np.testing.assert_array_equal(gates.cell[i, t:], np.repeat(gates.cell[i, t - 1 : t], 5 - t, axis=0))
+    change = hidden.state_change(H)
+    assert np.all(change[0, 2:] == 0) and np.all(change[2, 4:] == 0)
+
+
+def test_masked_states_equal_keras_own_sequence(masked):
+    X = np.zeros((3, 5, 3), np.float32)
+    for i, x in enumerate(_ragged()):
+        X[i, : len(x)] = x
+    # lstm_0 returns sequences: Keras' own output (state carried over masked steps).
+    expected = keras.Model(masked.inputs, masked.get_layer("lstm_0").output).predict(X, verbose=0)
+    np.testing.assert_allclose(hidden.hidden_states(masked, X, layer=0), expected, atol=1e-5)
+    last = keras.Model(masked.inputs, masked.get_layer("lstm_1").output).predict(X, verbose=0)
+    np.testing.assert_allclose(hidden.hidden_states(masked, X, layer=1)[:, -1], last, atol=1e-5)
+
+
+def test_any_length_model_takes_t_from_x():
+    model = build_lstm(None, 2, units=3, seed=8)
+    for steps in (3, 7):
+        Xs = np.random.default_rng(steps).normal(size=(4, steps, 2)).astype(np.float32)
+        H = hidden.hidden_states(model, Xs)
+        assert H.shape == (4, steps, 3)
+        w, b = model.get_layer("readout").get_weights()
+        np.testing.assert_allclose(H[:, -1] @ w[:, 0] + b[0], forward(model, Xs), atol=1e-5)
+
+
+def test_an_lstm_called_twice_is_an_error():
+    inputs = keras.Input((T, F))
+    shared = keras.layers.LSTM(3, return_sequences=True, name="shared")
+    out = keras.layers.Dense(1)(keras.layers.Flatten()(shared(shared(keras.layers.Dense(3)(inputs)))))
+    model = keras.Model(inputs, out)
+    X = np.zeros((2, T, F), np.float32)
+    with pytest.raises(ValueError, match="'shared' to be called exactly once in the model, got 2 calls"):
+        hidden.hidden_states(model, X)
+    with pytest.raises(ValueError, match="called exactly once"):
+        hidden.lstm_gates(model, X)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: keras.layers.GRU(3, name="rnn"),
+        lambda: keras.layers.Bidirectional(keras.layers.LSTM(3), name="rnn"),
+        lambda: keras.layers.SimpleRNN(3, name="rnn"),
+    ],
+)
+def test_other_recurrent_layers_are_named_in_the_error(make):
+    inputs = keras.Input((T, F))
+    model = keras.Model(inputs, keras.layers.Dense(1)(make()(inputs)))
+    with pytest.raises(ValueError, match="keras.layers.LSTM .*GRU, SimpleRNN and Bidirectional are not "
+                       "supported.*'rnn' \\((GRU|Bidirectional|SimpleRNN)\\)"):
+        hidden.hidden_states(model, np.zeros((2, T, F), np.float32))
+
+
+def test_ragged_input_without_masking_is_an_error(stacked):
+    with pytest.raises(ValueError, match="Masking"):
+        hidden.hidden_states(stacked, [np.zeros((3, F)), np.zeros((6, F))])

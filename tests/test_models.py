@@ -53,19 +53,6 @@ def test_forward_result_does_not_depend_on_chunk_position(small_lstm):
     np.testing.assert_allclose(models.forward(small_lstm, X[-10:]), whole[-10:], rtol=1e-5, atol=1e-6)
 
 
-@settings(max_examples=20, deadline=None)
-@given(n=st.integers(1, 3 * models.CHUNK), steps=st.integers(1, 4), features=st.integers(1, 3))
-def test_padded_chunks_cover_every_row_once_in_one_shape(n, steps, features):
-    X = np.arange(n * steps * features, dtype=np.float32).reshape(n, steps, features) + 1.0
-    rows = []
-    for start, m, chunk in models.padded_chunks(X):
-        assert tuple(chunk.shape) == (models.CHUNK, steps, features)  # one shape: one trace
-        np.testing.assert_array_equal(chunk.numpy()[:m], X[start : start + m])
-        assert not chunk.numpy()[m:].any()  # the padding is zeros, never another row
-        rows.extend(range(start, start + m))
-    assert rows == list(range(n))
-
-
 def test_forward_counts_evaluations(small_lstm):
     X = np.zeros((17, 5, 3), np.float32)
     with models.count_evaluations() as counter:
@@ -97,8 +84,15 @@ def test_forward_bad_input(small_lstm, bad, expected):
     "call, expected",
     [
         (lambda: models.build_lstm(0, 3), "positive integer for n_steps, got 0"),
+        (lambda: models.build_lstm(True, 3), "positive integer for n_steps, got True"),
+        (lambda: models.build_lstm(5, 3, units=True), "positive integer for units, got True"),
         (lambda: models.build_lstm(5, 3, units=-1), "positive integer for units, got -1"),
+        (lambda: models.build_lstm(5, 3, n_outputs=0), "positive integer for n_outputs, got 0"),
+        (lambda: models.build_lstm(5, 3, seed=-1), "non-negative integer for seed, got -1"),
+        (lambda: models.build_lstm(5, 3, seed=1.5), "non-negative integer for seed, got 1.5"),
+        (lambda: models.build_lstm(5, 3, mask_value=np.nan), "finite mask_value"),
         (lambda: models.build_stacked_lstm(5, 0), "positive integer for n_features, got 0"),
+        (lambda: models.build_stacked_lstm(5, 2, units=()), "non-empty tuple"),
     ],
 )
 def test_builders_bad_sizes(call, expected):
@@ -106,18 +100,87 @@ def test_builders_bad_sizes(call, expected):
         call()
 
 
-def test_fit_bad_input(small_lstm):
+@pytest.mark.parametrize(
+    "kwargs, y, expected",
+    [
+        ({}, np.zeros(7), "y with 8 rows .* got 7"),
+        ({"epochs": 0}, None, "positive integer for epochs, got 0"),
+        ({"epochs": True}, None, "positive integer for epochs, got True"),
+        ({"batch_size": 2.5}, None, "positive integer for batch_size"),
+        ({"learning_rate": -1}, None, "learning_rate in \\[0.0, inf\\], got -1.0"),
+        ({"learning_rate": float("nan")}, None, "learning_rate .* got nan"),
+        ({"learning_rate": 0}, None, "positive learning_rate"),
+        ({"validation_split": -0.5}, None, "validation_split in \\[0.0, 1.0\\), got -0.5"),
+        ({"validation_split": 1.0}, None, "validation_split in \\[0.0, 1.0\\), got 1.0"),
+        ({"seed": -1}, None, "non-negative integer for seed, got -1"),
+        ({"seed": 1.5}, None, "non-negative integer for seed, got 1.5"),
+        ({}, np.full(8, np.nan), "finite targets y, got 8 NaN or inf"),
+        ({}, np.r_[np.zeros(7), np.inf], "finite targets y, got 1 NaN or inf"),
+        ({}, np.zeros((8, 2)), "y of shape \\(8,\\) or \\(8, 1\\)"),
+    ],
+)
+def test_fit_bad_input(small_lstm, kwargs, y, expected):
     X = np.zeros((8, 5, 3), np.float32)
-    with pytest.raises(ValueError, match="y with 8 rows .* got 7"):
-        models.fit(small_lstm, X, np.zeros(7))
-    with pytest.raises(ValueError, match="positive epochs"):
-        models.fit(small_lstm, X, np.zeros(8), epochs=0)
+    y = np.zeros(8) if y is None else y
+    before = small_lstm.get_weights()
+    with pytest.raises(ValueError, match=expected):
+        models.fit(small_lstm, X, y, **kwargs)
+    for a, b in zip(before, small_lstm.get_weights()):
+        np.testing.assert_array_equal(a, b)  # nothing was trained
+
+
+def test_fit_refuses_an_empty_training_set(small_lstm):
+    with pytest.raises(ValueError, match="at least one training sequence, got X of shape \\(0, 5, 3\\)"):
+        models.fit(small_lstm, np.zeros((0, 5, 3)), np.zeros(0))
+
+
+def test_classifier_trains_with_inferred_loss_on_ragged_sequences():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 8, size=60)
+    X = [rng.normal(size=(t, 2)).astype(np.float32) for t in lengths]
+    y = np.array([int(x[:, 0].sum() > 0) + int(len(x) > 5) for x in X])
+    model = models.build_lstm(None, 2, units=4, n_outputs=3, output_activation="softmax", mask_value=0.0)
+    history = models.fit(model, X, y, epochs=3, batch_size=16, learning_rate=1e-2)
+    assert model.loss == "sparse_categorical_crossentropy"
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    p = models.outputs(model, X)
+    assert p.shape == (60, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="integer class labels in \\[0, 3\\)"):
+        models.fit(model, X, np.full(60, 3), epochs=1)
+
+
+def test_forecaster_trains_on_several_outputs():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 6, 1)).astype(np.float32)
+    y = np.stack([X[:, -1, 0] * (h + 1) for h in range(4)], axis=1)
+    model = models.build_stacked_lstm(6, 1, units=(4, 3), n_outputs=4)
+    models.fit(model, X, y, epochs=2, batch_size=8)
+    assert model.loss == "mse"
+    assert models.outputs(model, X).shape == (40, 4)
+    np.testing.assert_allclose(models.forward(model, X, target=3), models.outputs(model, X)[:, 3])
+
+
+def test_building_and_fitting_leave_global_state_alone(small_lstm):
+    from tensorflow.python.framework import config
+
+    np.random.seed(123)  # noqa: NPY002
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    deterministic = config.is_op_determinism_enabled()
+    model = models.build_lstm(5, 3, units=2, seed=7)
+    models.fit(model, np.zeros((8, 5, 3)), np.zeros(8), epochs=1, seed=7)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    assert config.is_op_determinism_enabled() == deterministic
 
 
 def test_r2_score():
     y = np.array([1.0, 2.0, 3.0])
     assert models.r2_score(y, y) == 1.0
     assert models.r2_score(y, np.full(3, 2.0)) == 0.0
+    with pytest.raises(ValueError, match="two different values in y_true"):
+        models.r2_score(np.ones(3), y)
+    with pytest.raises(ValueError, match="finite y_true and y_pred"):
+        models.r2_score(y, np.array([1.0, np.nan, 2.0]))
     with pytest.raises(ValueError, match="shape \\(3,\\), got \\(2,\\)"):
         models.r2_score(y, y[:2])
 

@@ -1,9 +1,16 @@
-"""The built website in a real browser: every page loads, works offline, is accessible.
+"""The built website in a real browser: every page loads, works offline, is accessible,
+and reads well on a 1280-px desktop and a 390-px phone.
 
 Needs `_build/html` (run `make book` first) and Debian's `chromium`; Playwright
 drives the system browser through `executable_path`, since it cannot download
 its own here. Locally the test skips with a message when chromium is missing;
-in CI (REQUIRE_BROWSER=1) a missing browser is a failure.
+in CI (REQUIRE_BROWSER=1) a missing browser is a failure. `SITE_DIR` points the
+test at another build (a scratch copy).
+
+Figure text size: `helpers.plotting` writes each figure's smallest font size
+(points) and its DPI into the PNG's text chunks when the figure is rendered.
+On the page, text drawn at `pt` points is `pt / 72 * dpi` image pixels high and
+is shown at `displayed width / natural width` of that, in CSS pixels.
 """
 
 from __future__ import annotations
@@ -14,12 +21,17 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+SITE = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
+DESKTOP, PHONE = 1280, 390
+MIN_TEXT_PX = 9.0  # smallest figure text on a desktop page, in CSS pixels
+FONT_KEY, DPI_KEY = "inside-the-lstm:smallest-font-pt", "inside-the-lstm:dpi"
+# Build-machine details that must never reach a page through a cell's output.
+LEAKS = ("Traceback", "site-packages", ".venv")
 # Chromium's background services would try to phone home; these flags stop them.
 CHROMIUM_ARGS = [
     "--headless",
@@ -173,3 +185,118 @@ def test_page_in_browser(server, browser, page_path):
         if v["impact"] in SERIOUS
     ]
     assert not bad, f"{page_path} accessibility violations: {bad}"
+
+
+def _toc_pages() -> list[str]:
+    """Every page the table of contents lists, as site paths (``notebooks/01_x.html``)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(str(Path(node["file"]).with_suffix("")) + ".html")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return files
+
+
+def _png_text(path: Path) -> dict[str, str]:
+    """The tEXt chunks of a PNG file."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return {k: v for k, v in image.info.items() if isinstance(v, str)}
+
+
+def _open(browser, server, page_path: str, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if urlparse(r.request.url).hostname in (None, "127.0.0.1") else r.abort(),
+    )
+    page.goto(urljoin(server, page_path), wait_until="networkidle")
+    return context, page
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+@pytest.mark.parametrize("page_path", _pages() or ["index.html"])
+def test_page_reads_without_sideways_scrolling_or_leaks(server, browser, page_path, width):
+    """No page scrolls sideways; on desktop no code cell does; no traceback or path leaks."""
+    context, page = _open(browser, server, page_path, width)
+    try:
+        overflow = page.evaluate(
+            "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        text = page.evaluate("document.body.innerText")
+        outputs = page.evaluate(
+            "Array.from(document.querySelectorAll('div.cell_output')).map(e => e.innerText).join('\\n')"
+        )
+        wide_code = page.evaluate(
+            """Array.from(document.querySelectorAll('div.cell_input pre'))
+                 .filter(p => p.scrollWidth > p.clientWidth + 1)
+                 .map(p => p.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''))"""
+        )
+    finally:
+        context.close()
+    assert overflow <= 1, f"{page_path} at {width} px scrolls sideways by {overflow} px"
+    assert "Traceback" not in text, f"{page_path} shows a traceback"
+    leaks = [word for word in LEAKS if word in outputs]
+    assert not leaks, f"{page_path}: cell outputs show {leaks}"
+    if width == DESKTOP:
+        assert not wide_code, f"{page_path}: code cells scroll sideways at {width} px: {wide_code}"
+
+
+@pytest.mark.parametrize("page_path", _pages() or ["index.html"])
+def test_phone_menu_opens_and_lists_every_chapter(server, browser, page_path):
+    """At 390 px the visible menu button opens the navigation with every page of the book."""
+    context, page = _open(browser, server, page_path, PHONE)
+    try:
+        buttons = page.locator(".primary-toggle")
+        visible = [i for i in range(buttons.count()) if buttons.nth(i).is_visible()]
+        assert visible, f"{page_path}: no visible menu button at {PHONE} px"
+        buttons.nth(visible[0]).click()
+        dialog = page.locator("#pst-primary-sidebar-modal")
+        dialog.wait_for(state="visible", timeout=5000)
+        assert page.evaluate("document.querySelector('#pst-primary-sidebar-modal').open")
+        hrefs = page.evaluate(
+            """Array.from(document.querySelectorAll('#pst-primary-sidebar-modal nav a'))
+                 .filter(a => a.getClientRects().length > 0).map(a => a.href)"""
+        )
+    finally:
+        context.close()
+    listed = {urlparse(h).path.lstrip("/") for h in hrefs}
+    missing = [p for p in _toc_pages() if p not in listed and p != "book/intro.html"]
+    assert not missing, f"{page_path}: the phone menu does not list {missing}"
+
+
+@pytest.mark.parametrize("page_path", [p for p in _pages() if p.startswith("notebooks/")] or ["index.html"])
+def test_figure_text_is_readable_on_desktop(server, browser, page_path):
+    """Every figure's smallest text is at least 9 CSS px on a 1280-px page."""
+    context, page = _open(browser, server, page_path, DESKTOP)
+    try:
+        images = page.evaluate(
+            """Array.from(document.querySelectorAll('div.cell_output img')).map(i => ({
+                 src: i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width}))"""
+        )
+    finally:
+        context.close()
+    small = []
+    for image in images:
+        path = SITE / unquote(urlparse(image["src"]).path.lstrip("/"))
+        meta = _png_text(path)
+        assert FONT_KEY in meta and DPI_KEY in meta, (
+            f"{page_path}: {path.name} has no font metadata (draw it with helpers.plotting)"
+        )
+        px = float(meta[FONT_KEY]) / 72 * float(meta[DPI_KEY]) * image["shown"] / image["natural"]
+        if px < MIN_TEXT_PX:
+            small.append(f"{path.name}: {px:.1f} px")
+    assert not small, f"{page_path}: figure text below {MIN_TEXT_PX} CSS px: {small}"

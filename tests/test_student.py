@@ -7,6 +7,8 @@ fresh kernel and accepts no error but a stub's NotImplementedError.
 
 from __future__ import annotations
 
+import ast
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -49,6 +51,57 @@ def test_generator_rejects_unbalanced_markers(cells, expected):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(c) for c in cells])
     with pytest.raises(ValueError, match=expected):
         student.student_version(nb)
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("x = 1\nassert x == 1, (\n    'spans lines')\ny = 2", "x = 1\ny = 2"),
+        ("for i in range(3):\n    assert i < 3\nprint(i)", "for i in range(3):\n    pass\nprint(i)"),
+        ("assert abs(auroc - 0.64) < 0.02", ""),
+        ("print('no check here')", "print('no check here')"),
+    ],
+    ids=["top-level", "nested", "assert-only", "untouched"],
+)
+def test_asserts_are_removed(source, expected):
+    assert student.without_asserts(source) == expected
+
+
+def test_an_assert_sharing_its_line_is_refused():
+    with pytest.raises(ValueError, match="on a line of its own"):
+        student.without_asserts("x = 1; assert x")
+
+
+def test_assert_only_cells_are_dropped_and_other_cells_kept():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("assert x == 1\n# the claim", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("print(x)\nassert x > 0"),
+    ])
+    assert [c.source for c in student.student_version(nb).cells] == ["x = 1", "print(x)"]
+
+
+def code_statements(nb):
+    return [node for c in nb.cells if c.cell_type == "code" for node in ast.walk(ast.parse(c.source))]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_student_copy_has_no_assert_and_no_solution_code(chapter):
+    nb = nbformat.read(chapter, as_version=4)
+    copy = student.student_version(nb)
+    assert not [n for n in code_statements(copy) if isinstance(n, ast.Assert)]
+    solutions = [nb.cells[i].source for cells in student.solution_blocks(nb).values() for i in cells]
+    kept = {c.source for c in copy.cells}
+    assert solutions and not [s for s in solutions if s.strip() and s in kept]
+    assert "solution-start" not in "".join(c.source for c in copy.cells if c.cell_type == "markdown")
+
+
+def test_zip_holds_every_copy(tmp_path):
+    written = student.generate(ROOT / "notebooks", tmp_path / "student")
+    archive = student.write_zip(written, tmp_path / "student.zip")
+    with zipfile.ZipFile(archive) as z:
+        assert sorted(z.namelist()) == sorted(f"inside-the-lstm-student/{p.name}" for p in CHAPTERS)
+        nbformat.reads(z.read(z.namelist()[0]).decode(), as_version=4)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)

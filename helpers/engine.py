@@ -1,0 +1,130 @@
+"""The one batched engine: compiled calls, fixed-size chunks, one row budget, counting.
+
+Explained in chapter 1 (running examples) and used by every chapter. Every pass
+through a model (forward, gradient, attention weights, hidden states) is a
+traced function made by :func:`compiled`, cached per model, kind of pass and
+input shape, and fed by :func:`run` in chunks of exactly ``CHUNK`` rows, so a
+pass traces once per ``(T, F)`` and costs ``ceil(n / CHUNK)`` compiled calls;
+never ``model.predict`` once per perturbation, never an eager loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import tensorflow as tf  # importing helpers (the package) first quiets its logging
+
+#: Rows per compiled call; large enough to amortise call overhead on a CPU.
+CHUNK = 4096
+
+#: The one row budget: most perturbed or interpolated rows any method builds at once.
+MAX_ROWS = 1 << 16
+
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def blocks(n_items: int, rows_per_item: int) -> Iterator[tuple[int, int]]:
+    """Ranges ``(lo, hi)`` of items whose ``rows_per_item`` rows each fit in ``MAX_ROWS``."""
+    size = max(1, MAX_ROWS // max(int(rows_per_item), 1))
+    for lo in range(0, int(n_items), size):
+        yield lo, min(int(n_items), lo + size)
+
+
+def compiled(model, kind: str, shape: tuple[int, ...], make: Callable) -> Callable:
+    """The traced ``make(x, *extras)`` for chunks ``(CHUNK, *shape)``, cached per model, kind and shape.
+
+    ``make`` builds the pass from the chunk ``x`` (float32) and any per-row int32
+    ``extras`` (e.g. the explained output of each row); it is traced once per
+    ``shape``, so a model over ``keras.Input((None, F))`` traces once per ``(T, F)``.
+    """
+    shape = tuple(int(s) for s in shape)
+    calls = _cache.setdefault(model, {})
+    key = (kind, shape)
+    if key not in calls:
+        calls[key] = _Traced(make, shape)
+    return calls[key]
+
+
+class _Traced:
+    """A ``tf.function`` whose signature (chunk and int32 per-row extras) is fixed on first call."""
+
+    def __init__(self, make: Callable, shape: tuple[int, ...]):
+        self.make, self.shape, self.fn = make, shape, None
+
+    def __call__(self, x, *extras):
+        if self.fn is None:
+            specs = [tf.TensorSpec((CHUNK, *self.shape), tf.float32)]
+            specs += [tf.TensorSpec((CHUNK,), tf.int32) for _ in extras]
+            self.fn = tf.function(self.make, input_signature=specs, reduce_retracing=True)
+        return self.fn(x, *extras)
+
+
+@contextlib.contextmanager
+def _quiet_tracing() -> Iterator[None]:
+    """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design.
+
+    TensorFlow counts traces of the same Python function across models, so a chapter
+    that trains several models would otherwise see the warning.
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _pad(a: np.ndarray) -> np.ndarray:
+    if a.shape[0] == CHUNK:
+        return a
+    return np.concatenate([a, np.zeros((CHUNK - a.shape[0], *a.shape[1:]), a.dtype)])
+
+
+def run(call: Callable, X: np.ndarray, *extras: np.ndarray, count: str | None = None):
+    """Run ``call`` over ``X`` ``(n, ...)`` in padded ``CHUNK``-row chunks: yields ``(start, rows, output)``.
+
+    The last chunk is zero-padded, so the call sees one shape; keep the first ``rows``
+    outputs. ``extras`` are per-row int arrays ``(n,)`` chunked alongside. ``count``
+    (``"rows"`` or ``"gradient_rows"``) adds ``n`` to every active :class:`count_evaluations`.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    extras = tuple(np.asarray(e, dtype=np.int32) for e in extras)
+    if count is not None:
+        for counter in count_evaluations.active:
+            setattr(counter, count, getattr(counter, count) + X.shape[0])
+    for start in range(0, X.shape[0], CHUNK):
+        rows = min(CHUNK, X.shape[0] - start)
+        args = [tf.constant(_pad(a[start : start + rows])) for a in (X, *extras)]
+        with _quiet_tracing():
+            out = call(*args)
+        yield start, rows, out
+
+
+class count_evaluations:
+    """Counts the rows the engine evaluates inside it: ``.rows`` forward, ``.gradient_rows`` gradient.
+
+    >>> with count_evaluations() as counter:  # doctest: +SKIP
+    ...     occlusion(model, X, baseline=0.0)
+    >>> counter.rows  # doctest: +SKIP
+    """
+
+    active: list[count_evaluations] = []
+
+    def __enter__(self) -> count_evaluations:
+        self.rows = 0
+        self.gradient_rows = 0
+        count_evaluations.active.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        count_evaluations.active.remove(self)
+
+    @property
+    def evaluations(self) -> int:
+        """Forward plus gradient rows (a gradient row counts as one evaluation)."""
+        return self.rows + self.gradient_rows

@@ -1,0 +1,646 @@
+"""Prefix sharing: run a recurrent model over a tree of input prefixes, each prefix once.
+
+Explained in chapter 4 (exact event-level Shapley values). An LSTM's state after
+step ``t`` depends only on steps ``0..t``, so perturbed copies of a sequence that
+agree on their first ``k`` steps share the state after step ``k``. This module
+steps the model's LSTM layers (stacked too) one time step at a time over a tree
+whose nodes are the distinct prefixes, computes each node once, and applies the
+model's *head* (every layer after the last LSTM: a read-out, attention pooling
+over the sequence, ...) to the leaves. Uses:
+
+- event-level exact Shapley values (each time step one player): the ``2^T``
+  coalitions form a binary tree over time, ``2^(T+1) - 2`` cell steps instead of
+  ``T 2^T`` (:func:`exact_time_shapley`);
+- occlusion and time-step masking: a perturbation that starts at step ``t``
+  recomputes only from step ``t`` (:func:`occlusion_prefix`,
+  :func:`mask_time_steps_prefix`);
+- event-level KernelSHAP with TimeSHAP's pruning (Bento et al. 2021), steps older
+  than a cut-off sharing one player (:func:`kernel_time_shap`).
+
+Only models :func:`supports` accepts (LSTM layers fed by the input, then any
+head) take this path; callers fall back to one forward pass per perturbed input.
+Every pass is a traced call made by :func:`helpers.engine.compiled` and fed in
+``CHUNK``-row chunks by :func:`helpers.engine.run`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from math import comb
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from helpers import engine
+from helpers.validation import check_positive_int, check_sequences
+
+#: Most time-step players :func:`exact_time_shapley` enumerates (2^22 coalitions per row).
+MAX_EXACT_STEPS = 22
+
+#: Most tree nodes stepped at one level before the level is split (memory bound).
+MAX_NODES = 1 << 16
+
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to run a model in pieces: its LSTM chain, then the head on the last LSTM's output."""
+
+    layers: tuple
+    units: tuple[int, ...]
+    head: keras.Model
+    sequence_head: bool  # the head reads the last LSTM's whole output sequence
+
+
+class count_cell_steps:
+    """Counts the work of the prefix path: ``.steps`` node-steps, ``.head_rows`` head rows.
+
+    A node-step advances one prefix by one time step through every LSTM layer of
+    the model; a plain forward pass over ``n`` sequences of ``T`` steps costs ``n T``.
+    """
+
+    active: list[count_cell_steps] = []
+
+    def __enter__(self) -> count_cell_steps:
+        self.steps = 0
+        self.head_rows = 0
+        count_cell_steps.active.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        count_cell_steps.active.remove(self)
+
+
+def _add(name: str, value: int) -> None:
+    for counter in count_cell_steps.active:
+        setattr(counter, name, getattr(counter, name) + int(value))
+
+
+# --- which models, and how to run them in pieces -------------------------------------
+
+
+def _make_plan(model) -> _Plan | None:
+    inputs = getattr(model, "inputs", None)
+    if not inputs or len(inputs) != 1 or len(getattr(model, "outputs", [])) != 1:
+        return None
+    source, chain = inputs[0], []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if type(layer) is not keras.layers.LSTM:
+            break
+        try:
+            fed_by = layer.input
+        except (AttributeError, ValueError):  # called more than once: not a simple chain
+            return None
+        if fed_by is not source:
+            break
+        if layer.go_backwards or layer.stateful or layer.return_state:
+            return None
+        chain.append(layer)
+        source = layer.output
+    if not chain or any(not layer.return_sequences for layer in chain[:-1]):
+        return None
+    try:
+        # Fails ("graph disconnected") when the head also reads anything but the last LSTM.
+        head = keras.Model(source, model.outputs[0])
+    except Exception:  # noqa: BLE001  (any failure means: not this path)
+        return None
+    units = tuple(int(layer.cell.units) for layer in chain)
+    return _Plan(tuple(chain), units, head, bool(chain[-1].return_sequences))
+
+
+def _plan(model) -> _Plan | None:
+    try:
+        return _plans[model]
+    except (KeyError, TypeError):
+        plan = _make_plan(model)
+        try:
+            _plans[model] = plan
+        except TypeError:
+            pass
+        return plan
+
+
+def supports(model) -> bool:
+    """Whether the prefix path can run ``model``: LSTM layers fed by the input, then any head."""
+    return _plan(model) is not None
+
+
+def _step_call(model, plan: _Plan, F: int):
+    """Traced step ``[x_t, h1, c1, h2, c2, ...] (CHUNK, F + S) -> new states (CHUNK, S)``."""
+
+    def make(packed):
+        inp, off, out = packed[:, :F], F, []
+        for layer, u in zip(plan.layers, plan.units):
+            h, c = packed[:, off : off + u], packed[:, off + u : off + 2 * u]
+            off += 2 * u
+            inp, (h, c) = layer.cell(inp, [h, c], training=False)
+            out += [h, c]
+        return tf.concat(out, axis=1)
+
+    return engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make)
+
+
+def _head_call(model, plan: _Plan, T: int):
+    """Traced head: last LSTM's ``(CHUNK, T, u)`` sequence or ``(CHUNK, u)`` state -> ``(CHUNK, K)``."""
+    u = plan.units[-1]
+    shape = (T, u) if plan.sequence_head else (u,)
+
+    def make(h):
+        out = plan.head(h, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return engine.compiled(model, "prefix_head", shape, make)
+
+
+# --- the tree walk ---------------------------------------------------------------------
+
+
+class _Walk:
+    """Grow a prefix tree level by level; ``tree`` says which children each node has."""
+
+    def __init__(self, model, plan: _Plan, tree, T: int, F: int):
+        self.plan, self.tree, self.T = plan, tree, T
+        self.step = _step_call(model, plan, F)
+        self.head = _head_call(model, plan, T)
+        self.S = 2 * sum(plan.units)
+        self.h_last = slice(self.S - 2 * plan.units[-1], self.S - plan.units[-1])
+
+    def run(self, meta: dict) -> None:
+        n = len(next(iter(meta.values())))
+        self._grow(0, meta, np.zeros((n, self.S), np.float32), [])
+
+    def _grow(self, t: int, meta: dict, states: np.ndarray, history: list) -> None:
+        if t == self.T:
+            self._leaves(meta, states, history)
+            return
+        parent, inputs, child_meta = self.tree.children(t, meta)
+        n = states.shape[0]
+        if len(parent) > MAX_NODES and n > 1:
+            # Too many children at once: split this level's nodes; no node is computed twice.
+            for sl in (slice(0, n // 2), slice(n // 2, n)):
+                sub_history = history[:-1] + [(history[-1][0][sl], history[-1][1][sl])] if history else []
+                self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
+            return
+        packed = np.concatenate([inputs, states[parent]], axis=1)
+        new = np.empty((len(parent), self.S), np.float32)
+        for start, rows, out in engine.run(self.step, packed):
+            new[start : start + rows] = out.numpy()[:rows]
+        _add("steps", len(parent))
+        if self.plan.sequence_head:
+            history = history + [(parent, new[:, self.h_last])]
+        self._grow(t + 1, child_meta, new, history)
+
+    def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
+        n = states.shape[0]
+        _add("head_rows", n)
+        if not self.plan.sequence_head:
+            ys = [out.numpy()[:rows] for _, rows, out in engine.run(self.head, states[:, self.h_last])]
+            self.tree.collect(meta, np.concatenate(ys).astype(np.float64))
+            return
+        # The head reads whole sequences: rebuild each leaf's by walking up its ancestors.
+        u = self.plan.units[-1]
+        for lo in range(0, n, engine.CHUNK):
+            idx = np.arange(lo, min(n, lo + engine.CHUNK))
+            seq = np.empty((len(idx), self.T, u), np.float32)
+            for t in range(self.T - 1, -1, -1):
+                parent, H = history[t]
+                seq[:, t] = H[idx]
+                idx = parent[idx]
+            ys = [out.numpy()[:rows] for _, rows, out in engine.run(self.head, seq)]
+            self.tree.collect({k: v[lo : lo + len(seq)] for k, v in meta.items()},
+                              np.concatenate(ys).astype(np.float64))
+
+
+# --- trees ------------------------------------------------------------------------------
+
+
+class _CoalitionTree:
+    """Time-step coalitions: step ``t`` from ``x`` if bit ``t`` of the key is set, else from ``b``.
+
+    Leaves are the sorted keys ``r`` (bit ``T-1-t`` of ``r`` is step ``t``), so the leaves
+    sharing a prefix form one range ``[lo, hi)`` and a node is one such range.
+    Roots are pairs (sample ``i``, background row ``j``).
+    """
+
+    def __init__(self, X, B, r, target, T):
+        self.X, self.B, self.r, self.target, self.T = X, B, r, target, T
+        self.out = np.zeros((X.shape[0], len(r)))
+        self.m = B.shape[0]
+
+    def children(self, t, meta):
+        lo, hi = meta["lo"], meta["hi"]
+        # A node's leaves share the bits of steps 0..t-1 and are sorted, so those with step t
+        # from x start at the first key >= (that prefix, then bit t set).
+        shift = self.T - 1 - t
+        threshold = ((self.r[lo] >> (shift + 1)) << (shift + 1)) | (1 << shift)
+        mid = np.clip(np.searchsorted(self.r, threshold), lo, hi)
+        # Children in leaf order: each parent's bit-0 child (from b), then its bit-1 child (from x).
+        parent = np.repeat(np.arange(len(lo)), 2)
+        child_lo = np.stack([lo, mid], axis=1).ravel()
+        child_hi = np.stack([mid, hi], axis=1).ravel()
+        from_x = np.tile([False, True], len(lo))
+        keep = child_hi > child_lo
+        parent, child_lo, child_hi, from_x = parent[keep], child_lo[keep], child_hi[keep], from_x[keep]
+        i, j = meta["i"][parent], meta["j"][parent]
+        inputs = np.where(from_x[:, None], self.X[i, t], self.B[j, t])
+        return parent, inputs, {"i": i, "j": j, "lo": child_lo, "hi": child_hi}
+
+    def collect(self, meta, y):
+        i = meta["i"]
+        v = y[np.arange(len(i)), self.target[i]] / self.m
+        width = meta["hi"] - meta["lo"]  # > 1 only for repeated keys
+        rows = np.repeat(i, width)
+        cols = np.concatenate([np.arange(a, b) for a, b in zip(meta["lo"], meta["hi"])]) \
+            if np.any(width != 1) else meta["lo"]
+        np.add.at(self.out, (rows, cols), np.repeat(v, width))
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def _check(model, X, B=None, name: str = "background") -> tuple[_Plan, np.ndarray, np.ndarray | None]:
+    plan = _plan(model)
+    if plan is None:
+        kinds = ", ".join(type(layer).__name__ for layer in model.layers)
+        raise ValueError(
+            "expected a model whose input feeds a chain of LSTM layers followed by a head "
+            f"(helpers.prefix.supports(model) is False), got layers {kinds}"
+        )
+    X = check_sequences(X)
+    F = int(model.inputs[0].shape[-1])
+    T_model = model.inputs[0].shape[1]
+    if X.shape[2] != F or (T_model is not None and X.shape[1] != int(T_model)):
+        raise ValueError(f"expected X of shape (n, {T_model}, {F}) for this model, got {X.shape}")
+    if B is not None:
+        B = check_sequences(B, name)
+        if B.ndim != 3 or B.shape[1:] != X.shape[1:] or B.shape[0] == 0:
+            raise ValueError(f"expected {name} of shape (m, {X.shape[1]}, {F}) with m >= 1, got {B.shape}")
+    return plan, X, B
+
+
+def _targets(model, plan, X, target) -> np.ndarray:
+    """The explained output per sample, int ``(n,)``: None (one output), an int, an int array or "predicted"."""
+    n = X.shape[0]
+    shape = tuple(model.outputs[0].shape)
+    K = int(np.prod(shape[1:])) if None not in shape[1:] else None
+    choices = f'an int in [0, {K}), "predicted" or an int array (n,)'
+    if target is None:
+        if K != 1:
+            raise ValueError(f"expected target= for a model with output shape {shape}: {choices}")
+        return np.zeros(n, np.int64)
+    if isinstance(target, str):
+        if target != "predicted":
+            raise ValueError(f"expected target: {choices}; got the string {target!r}")
+        if n == 0:
+            return np.zeros(0, np.int64)
+        tree = _PlainTree(X)
+        _Walk(model, plan, tree, X.shape[1], X.shape[2]).run({"i": np.arange(n)})
+        return tree.y.argmax(axis=1)
+    t = np.asarray(target)
+    if isinstance(target, bool) or not np.issubdtype(t.dtype, np.integer) or t.ndim > 1:
+        raise ValueError(f"expected target: {choices}; got {target!r}")
+    if t.size and (t.min() < 0 or (K is not None and t.max() >= K)):
+        raise ValueError(f"expected target in [0, {K}) for output shape {shape}, got {target!r}")
+    try:
+        return np.broadcast_to(t, (n,)).astype(np.int64)
+    except ValueError:
+        raise ValueError(f"expected target: {choices}; got shape {t.shape} for n = {n}") from None
+
+
+class _PlainTree:
+    """No perturbation: each sample's own run; keeps every output, ``.y`` ``(n, K)``."""
+
+    def __init__(self, X):
+        self.X, self.y = X, None
+
+    def children(self, t, meta):
+        return np.arange(len(meta["i"])), self.X[meta["i"], t], meta
+
+    def collect(self, meta, y):
+        if self.y is None:
+            self.y = np.zeros((self.X.shape[0], y.shape[1]))
+        self.y[meta["i"]] = y
+
+
+# --- event-level Shapley ----------------------------------------------------------------
+
+
+def _sort_keys(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys ``r`` with step 0 as the most significant bit, sorted, and the order that sorts them."""
+    T = masks.shape[1]
+    r = (masks.astype(np.int64) << (T - 1 - np.arange(T))).sum(axis=1)
+    order = np.argsort(r, kind="stable")
+    return r[order], order
+
+
+def masked_values(model, X: np.ndarray, background: np.ndarray, masks: np.ndarray,
+                  target=None) -> np.ndarray:
+    """``v(S) = mean_b f(x_S, b_rest)`` for time-step coalitions: ``masks`` bool ``(K, T)`` -> ``(n, K)``.
+
+    ``X`` ``(n, T, F)``, ``background`` ``(m, T, F)``; step ``t`` comes from ``x`` where
+    ``masks[:, t]``. Every distinct prefix of every coalition is stepped once.
+    """
+    plan, X, B = _check(model, X, background)
+    n, T, F = X.shape
+    masks = np.asarray(masks, dtype=bool)
+    if masks.ndim != 2 or masks.shape[1] != T:
+        raise ValueError(f"expected masks of shape (K, {T}) (one column per time step), got {masks.shape}")
+    target = _targets(model, plan, X, target)
+    r, order = _sort_keys(masks)
+    values = _tree_values(model, plan, X, B, r, target)
+    out = np.empty_like(values)
+    out[:, order] = values
+    return out
+
+
+def _tree_values(model, plan, X, B, r, target) -> np.ndarray:
+    n, T, F = X.shape
+    m = B.shape[0]
+    tree = _CoalitionTree(X, B, r, target, T)
+    i, j = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    roots = {"i": i, "j": j, "lo": np.zeros(n * m, np.int64), "hi": np.full(n * m, len(r), np.int64)}
+    if len(r):
+        _Walk(model, plan, tree, T, F).run(roots)
+    return tree.out
+
+
+def time_coalition_values(model, X: np.ndarray, background: np.ndarray, target=None) -> np.ndarray:
+    """All ``2^T`` time-step coalitions: ``(n, T, F)``, ``(m, T, F)`` -> ``v`` ``(n, 2^T)``.
+
+    ``v[:, k] = mean_b f(x_S, b_rest)`` with step ``t`` in ``S`` iff bit ``t`` of ``k`` is
+    set (the order of :func:`helpers.shapley.coalition_masks`). Costs ``n m (2^(T+1) - 2)``
+    node-steps (see :class:`count_cell_steps`) instead of ``n m T 2^T``.
+    """
+    plan, X, B = _check(model, X, background)
+    T = X.shape[1]
+    _check_exact(T)
+    target = _targets(model, plan, X, target)
+    r = np.arange(2**T, dtype=np.int64)  # already sorted: the tree's leaf order
+    values = _tree_values(model, plan, X, B, r, target)
+    return values[:, _bit_reverse(T)]
+
+
+def _bit_reverse(T: int) -> np.ndarray:
+    """Leaf position ``r`` of coalition ``k``: the ``T`` bits of ``k`` reversed."""
+    k = np.arange(2**T, dtype=np.int64)
+    bits = (k[:, None] >> np.arange(T)) & 1
+    return (bits << (T - 1 - np.arange(T))).sum(axis=1)
+
+
+def _check_exact(T: int) -> None:
+    if T > MAX_EXACT_STEPS:
+        raise ValueError(
+            f"expected at most {MAX_EXACT_STEPS} time steps for exact event-level Shapley values, "
+            f"got T = {T} (2^{T} coalitions); use kernel_time_shap instead"
+        )
+
+
+def shapley_from_values(v: np.ndarray) -> np.ndarray:
+    """Shapley values of every player from all coalition values: ``(n, 2^M) -> (n, M)``.
+
+    ``v[:, k]`` is the value of the coalition whose members are the set bits of ``k``;
+    ``phi_i = sum_S w(|S|) (v(S + i) - v(S))`` with ``w(s) = s! (M-s-1)! / M!``.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    M = int(np.log2(v.shape[1]))
+    if v.ndim != 2 or v.shape[1] != 2**M:
+        raise ValueError(f"expected v of shape (n, 2^M), got {v.shape}")
+    w = np.array([1.0 / (M * comb(M - 1, s)) for s in range(M)])
+    size = np.zeros(2**M, np.int64)
+    for i in range(M):
+        size += (np.arange(2**M) >> i) & 1
+    phi = np.empty((v.shape[0], M))
+    for i in range(M):
+        # Coalitions as (high bits, bit i, low bits): bit i = 0 is S, bit i = 1 is S + i.
+        pairs = v.reshape(v.shape[0], 2 ** (M - 1 - i), 2, 2**i)
+        gain = pairs[:, :, 1] - pairs[:, :, 0]
+        weight = w[size.reshape(2 ** (M - 1 - i), 2, 2**i)[:, 0]]
+        phi[:, i] = (gain * weight).sum(axis=(1, 2))
+    return phi
+
+
+def exact_time_shapley(model, X: np.ndarray, *, background: np.ndarray, target=None) -> np.ndarray:
+    """Exact event-level Shapley values (each time step one player): ``(n, T, F)``.
+
+    ``X`` ``(n, T, F)``, ``background`` ``(m, T, F)``. A step's value belongs to the
+    whole step, so it is broadcast over its ``F`` features (resolution ``"time"``):
+    ``values[:, :, 0].sum(axis=1) == f(x) - E[f(background)]``.
+    """
+    v = time_coalition_values(model, X, background, target)
+    phi = shapley_from_values(v)
+    return np.repeat(phi[:, :, None], X.shape[2], axis=2)
+
+
+# --- occlusion and time-step masking ----------------------------------------------------
+
+
+def _baseline(B, X: np.ndarray) -> np.ndarray:
+    b = np.asarray(B, dtype=np.float32)
+    try:
+        return np.broadcast_to(b, X.shape)
+    except ValueError:
+        raise ValueError(
+            f"expected a resolved baseline broadcastable to {X.shape} (T, F) or (n, T, F), got shape {b.shape}"
+        ) from None
+
+
+def occlusion_prefix(model, X: np.ndarray, B, window: int = 1, target=None) -> np.ndarray:
+    """Occlusion sharing the unperturbed prefix: ``(n, T, F)``, equal to one forward per occluded copy.
+
+    Cell ``(t, f)`` gets the mean of ``f(x) - f(x with feature f at steps p..p+window-1
+    set to the baseline)`` over the windows containing it. ``B`` is the resolved
+    baseline, broadcastable to ``X``. A window starting at ``p`` is stepped from ``p`` on.
+    """
+    plan, X, _ = _check(model, X)
+    n, T, F = X.shape
+    window = check_positive_int(window, "window")
+    if window > T:
+        raise ValueError(f"expected window <= T = {T}, got {window}")
+    B = _baseline(B, X)
+    positions = T - window + 1
+    y = _occlude(model, plan, X, B, window, [[f] for f in range(F)], positions, target)
+    delta = (y[:, :1] - y[:, 1:]).reshape(n, positions, F)
+    out, cover = np.zeros((n, T, F)), np.zeros(T)
+    for p in range(positions):
+        out[:, p : p + window] += delta[:, p, None, :]
+        cover[p : p + window] += 1
+    return out / cover[None, :, None]
+
+
+def mask_time_steps_prefix(model, X: np.ndarray, B, target=None) -> np.ndarray:
+    """``f(x) - f(x with every feature of step t set to the baseline)``: ``(n, T, F) -> (n, T)``."""
+    plan, X, _ = _check(model, X)
+    n, T, F = X.shape
+    B = _baseline(B, X)
+    y = _occlude(model, plan, X, B, 1, [list(range(F))], T, target)
+    return y[:, :1] - y[:, 1:]
+
+
+def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray:
+    """Outputs ``(n, 1 + positions * G)``: column 0 unperturbed, ``1 + p * G + g`` perturbed.
+
+    The unperturbed run is computed once with every step's states; a copy whose
+    perturbation starts at step ``p`` starts from the state after step ``p - 1``.
+    """
+    n, T, F = X.shape
+    target = _targets(model, plan, X, target)
+    G = len(groups)
+    out = np.zeros((n, 1 + positions * G))
+    if n == 0:
+        return out
+    S = 2 * sum(plan.units)
+    zeros = np.zeros((n, S), np.float32)
+    run = _suffix_call(model, plan, T, F, "states")
+    states = _suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
+    run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "final")
+    seq_x = states[:, :, _h_last(plan)]
+    out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
+    member = np.zeros((G, F), bool)
+    for g, feats in enumerate(groups):
+        member[g, feats] = True
+    # Copies ordered by start step, so each CHUNK starts computing at almost its rows' start.
+    p = np.repeat(np.arange(positions), G * n)
+    g = np.tile(np.repeat(np.arange(G), n), positions)
+    i = np.tile(np.arange(n), positions * G)
+    block = engine.CHUNK * max(1, engine.MAX_ROWS // (T * engine.CHUNK))  # whole chunks
+    for lo in range(0, len(p), block):
+        hi = min(len(p), lo + block)
+        pp, gg, ii = p[lo:hi], g[lo:hi], i[lo:hi]
+        copies = X[ii].copy()
+        steps = np.arange(T)[None, :]
+        on = (steps >= pp[:, None]) & (steps < pp[:, None] + window)  # (rows, T)
+        replace = on[:, :, None] & member[gg][:, None, :]
+        copies[replace] = np.broadcast_to(B[ii], copies.shape)[replace]
+        init = np.where((pp > 0)[:, None], states[ii, np.maximum(pp - 1, 0)], 0.0).astype(np.float32)
+        sub = _suffix(run, copies, init, pp.astype(np.int32))
+        if plan.sequence_head:  # steps before the start are the unperturbed run's
+            sub = np.where(steps[:, :, None] < pp[:, None, None], seq_x[ii], sub)
+        out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
+    return out
+
+
+def _h_last(plan: _Plan) -> slice:
+    S = 2 * sum(plan.units)
+    return slice(S - 2 * plan.units[-1], S - plan.units[-1])
+
+
+def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
+    """Traced run of steps ``start..T-1`` from a given state: ``(CHUNK, T F + S)``, start ``(CHUNK,)``.
+
+    ``keep="states"``: every step's states ``(CHUNK, T, S)`` (a row's steps before its
+    start hold its initial state); ``"sequence"``: the last layer's ``h`` at every step
+    ``(CHUNK, T, u)``; ``"final"``: its last ``h`` ``(CHUNK, u)``. The loop begins at
+    the chunk's smallest start, so a chunk of copies perturbed late costs only the late steps.
+    """
+    S = 2 * sum(plan.units)
+    h_last = _h_last(plan)
+
+    def make(packed, start):
+        seq = tf.reshape(packed[:, : T * F], (-1, T, F))
+        state = packed[:, T * F :]
+        first = tf.reduce_min(start)
+        width = S if keep == "states" else plan.units[-1]
+        frames = tf.TensorArray(tf.float32, size=T, element_shape=(engine.CHUNK, width))
+        if keep != "final":
+            for t in tf.range(first):
+                frames = frames.write(t, state if keep == "states" else state[:, h_last])
+        for t in tf.range(first, T):
+            inp, off, new = seq[:, t], 0, []
+            for layer, u in zip(plan.layers, plan.units):
+                h, c = state[:, off : off + u], state[:, off + u : off + 2 * u]
+                off += 2 * u
+                inp, (h, c) = layer.cell(inp, [h, c], training=False)
+                new += [h, c]
+            state = tf.where((t >= start)[:, None], tf.concat(new, axis=1), state)
+            if keep != "final":
+                frames = frames.write(t, state if keep == "states" else state[:, h_last])
+        if keep == "final":
+            return state[:, h_last]
+        return tf.transpose(frames.stack(), (1, 0, 2))
+
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make)
+
+
+def _suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """What ``run`` keeps for ``seq`` ``(N, T, F)`` run from ``init`` ``(N, S)`` at steps ``start..``."""
+    N, T, F = seq.shape
+    packed = np.concatenate([seq.reshape(N, T * F), init], axis=1)
+    out = np.concatenate([y.numpy()[:rows] for _, rows, y in engine.run(run, packed, start)])
+    _add("steps", int((T - start).sum()))
+    return out
+
+
+def _apply_head(plan: _Plan, model, T: int, h: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The head on the last layer's ``h``, ``(N, u)`` or ``(N, T, u)``: explained output ``(N,)``."""
+    head = _head_call(model, plan, T)
+    _add("head_rows", len(h))
+    y = np.concatenate([out.numpy()[:rows] for _, rows, out in engine.run(head, h)])
+    return y[np.arange(len(y)), target].astype(np.float64)
+
+
+# --- event-level KernelSHAP with TimeSHAP's pruning -------------------------------------
+
+
+def pruning_cutoff(model, x: np.ndarray, background: np.ndarray, tolerance: float, target=None) -> int:
+    """TimeSHAP's temporal-coalition pruning for one sequence ``x`` ``(T, F)``: the cut-off ``c``.
+
+    For ``c = T-1, ..., 1`` the steps split into two players, older ``[0, c)`` and
+    recent ``[c, T)``; the cut-off is the largest ``c`` whose older player's exact
+    two-player Shapley value is at most ``tolerance`` in size (0: nothing pruned).
+    Steps older than ``c`` then share one player.
+    """
+    x = check_sequences(np.asarray(x)[None])
+    T = x.shape[1]
+    tolerance = float(tolerance)
+    if not np.isfinite(tolerance) or tolerance < 0:
+        raise ValueError(f"expected a tolerance >= 0, got {tolerance!r}")
+    cuts = np.arange(T - 1, 0, -1)
+    older = np.arange(T)[None, :] < cuts[:, None]
+    masks = np.concatenate([np.zeros((1, T), bool), np.ones((1, T), bool), older, ~older])
+    v = masked_values(model, x, background, masks, target)[0]
+    empty, full, v_old, v_recent = v[0], v[1], v[2 : 2 + len(cuts)], v[2 + len(cuts) :]
+    phi_old = 0.5 * ((v_old - empty) + (full - v_recent))
+    ok = np.flatnonzero(np.abs(phi_old) <= tolerance)
+    return int(cuts[ok[0]]) if len(ok) else 0
+
+
+def kernel_time_shap(model, X: np.ndarray, *, background: np.ndarray, target=None,
+                     nsamples: int = 2048, prune: float | None = None, seed: int = 0) -> np.ndarray:
+    """Event-level KernelSHAP (shap.KernelExplainer on time-step players): ``(n, T, F)``.
+
+    ``prune=None``: each step is a player. ``prune=tol`` (TimeSHAP, Bento et al. 2021):
+    steps older than :func:`pruning_cutoff` share one player, whose value is split
+    evenly over its steps. Values are broadcast over features (resolution ``"time"``).
+    Coalitions are evaluated with prefix sharing.
+    """
+    import shap
+
+    from helpers.shapley import _numpy_seed
+
+    plan, X, B = _check(model, X, background)
+    n, T, F = X.shape
+    nsamples = check_positive_int(nsamples, "nsamples")
+    targets = _targets(model, plan, X, target)
+    out = np.zeros((n, T))
+    for s in range(n):
+        cut = 0 if prune is None else pruning_cutoff(model, X[s], B, prune, targets[s : s + 1])
+        # Player 0 holds the pruned steps [0, cut) when cut > 1; then one player per step.
+        owner = np.maximum(np.arange(T) - max(cut - 1, 0), 0)
+        M = int(owner[-1]) + 1
+
+        def value(z: np.ndarray, s=s, owner=owner) -> np.ndarray:
+            masks = np.asarray(z, dtype=np.float64)[:, owner] > 0.5
+            return masked_values(model, X[s : s + 1], B, masks, targets[s : s + 1])[0]
+
+        explainer = shap.KernelExplainer(value, np.zeros((1, M)))
+        with _numpy_seed(seed):
+            phi = explainer.shap_values(np.ones((1, M)), nsamples=nsamples, l1_reg=False, silent=True)
+        phi = np.asarray(phi, dtype=np.float64).reshape(M)
+        out[s] = phi[owner] / np.bincount(owner)[owner]
+    return np.repeat(out[:, :, None], F, axis=2)

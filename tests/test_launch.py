@@ -1,0 +1,129 @@
+"""Chapters that stand alone: the repository setting, the set-up cell, Binder, the buttons.
+
+See helpers/repository.py, helpers/first_cell.py and book/_ext/offline_site.py.
+The built site is checked in tests/test_site_links.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+from helpers import first_cell
+from helpers.repository import PLACEHOLDER_URL, repository
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REAL = "https://github.com/example-org/inside-the-lstm"
+
+
+def config_with(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "_config.yml"
+    path.write_text(f"title: t\nrepository:\n  url: {url}\n  branch: main\n")
+    return path
+
+
+def test_placeholder_and_empty_addresses_mean_no_repository(tmp_path):
+    assert repository(config_with(tmp_path, PLACEHOLDER_URL)) == (None, "main")
+    assert repository(config_with(tmp_path, '""')) == (None, "main")
+    assert repository(config_with(tmp_path, REAL + "/")) == (REAL, "main")
+
+
+def test_a_non_https_address_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="https:// address, got 'git@github.com:a/b'"):
+        repository(config_with(tmp_path, "git@github.com:a/b"))
+
+
+@pytest.mark.parametrize("url", [None, REAL])
+def test_generated_cell_is_lint_clean_python_with_short_lines(url, tmp_path):
+    source = first_cell.cell_source(url, "main")
+    compile(source, "first_cell", "exec")
+    assert max(len(line) for line in source.splitlines()) <= 79
+    (tmp_path / "cell.py").write_text(source)
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "E,F,W,B",
+                           "--ignore", "E402", str(tmp_path / "cell.py")], capture_output=True, text=True)
+    assert ruff.returncode == 0, ruff.stdout
+    assert (REAL in source) == (url is not None) and PLACEHOLDER_URL not in source
+
+
+def run_cell_without_helpers(source: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the cell in a Python that cannot import helpers (-S: no site-packages) and show its error as IPython does."""
+    program = (
+        f"try:\n    exec(compile({source!r}, 'cell', 'exec'))\n"
+        "except Exception as error:\n"
+        "    print('\\n'.join(error._render_traceback_()) if hasattr(error, '_render_traceback_') else repr(error))\n"
+    )
+    return subprocess.run([sys.executable, "-S", "-c", program], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_outside_the_repository_the_cell_stops_with_one_line(tmp_path):
+    result = run_cell_without_helpers(first_cell.cell_source(None, "main"), tmp_path)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("helpers not found: clone"), result.stdout + result.stderr
+    assert "make install" in lines[0]
+
+
+def test_with_a_repository_the_stop_line_says_what_to_pip_install(tmp_path):
+    result = run_cell_without_helpers(first_cell.cell_source(REAL, "main"), tmp_path)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and f"git+{REAL}@main" in lines[0], result.stdout + result.stderr
+
+
+def test_inside_a_clone_the_cell_finds_helpers_from_a_subfolder():
+    # -S: no site-packages, so only the cell's upward search can find helpers.
+    source = first_cell.cell_source(None, "main").replace("start_tensorflow()", "")
+    program = f"exec(compile({source!r}, 'cell', 'exec'))\nimport helpers\nprint(helpers.__file__)"
+    result = subprocess.run([sys.executable, "-S", "-c", program], cwd=ROOT / "notebooks",
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == str(ROOT / "helpers" / "__init__.py"), result.stderr
+
+
+def test_generator_inserts_once_before_the_first_code_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("x = 1")])
+    cell = first_cell.first_cell(None, "main")
+    once = first_cell.with_first_cell(nb, cell)
+    twice = first_cell.with_first_cell(once, cell)
+    assert [c.source for c in twice.cells] == ["# T", cell.source, "x = 1"]
+    assert first_cell.generated_cell_of(twice).metadata["tags"] == ["remove-cell"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_starts_with_the_generated_cell(chapter):
+    """Fails until `python -m helpers.first_cell notebooks` has been run (and after the setting changes)."""
+    nb = nbformat.read(chapter, as_version=4)
+    current = first_cell.generated_cell_of(nb)
+    assert current is not None, f"{chapter.name}: run `python -m helpers.first_cell notebooks`"
+    assert current.source == first_cell.first_cell(*repository()).source, f"{chapter.name}: stale set-up cell"
+
+
+def load_extension():
+    spec = importlib.util.spec_from_file_location("offline_site", ROOT / "book" / "_ext" / "offline_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("url, buttons", [(PLACEHOLDER_URL, False), (REAL, True)])
+def test_buttons_only_with_a_real_repository(tmp_path, url, buttons):
+    config_with(tmp_path, url)
+    options = {"repository_url": url, "use_repository_button": True,
+               "launch_buttons": {"binderhub_url": "https://mybinder.org"}}
+    config = SimpleNamespace(html_theme_options=dict(options))
+    load_extension()._hide_buttons_without_repository(SimpleNamespace(confdir=str(tmp_path)), config)
+    assert ("repository_url" in config.html_theme_options) == buttons
+    assert config.html_theme_options["use_repository_button"] == buttons
+    assert bool(config.html_theme_options["launch_buttons"]) == buttons
+
+
+def test_binder_builds_from_the_repository_as_it_is():
+    # repo2docker reads requirements.txt at the root (its `-e .` line is installed
+    # after the repository is copied in) and the Python version from runtime.txt.
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    assert (ROOT / "runtime.txt").read_text().strip() == "python-3.11"
+    assert "jupyterlab-myst" in (ROOT / "requirements.txt").read_text()

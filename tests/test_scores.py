@@ -1,0 +1,190 @@
+"""helpers.scores: scores behave as they must on hand-made attributions."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import levels, scores
+
+
+def _case(seed=0, n=50, T=6, F=3):
+    rng = np.random.default_rng(seed)
+    relevance = np.zeros((n, T, F), bool)
+    relevance[np.arange(n), rng.integers(0, T, n), rng.integers(0, F, n)] = True
+    relevance[np.arange(n), rng.integers(0, T, n), 0] = True
+    return rng, relevance
+
+
+@pytest.mark.parametrize("level", levels.LEVELS)
+def test_perfect_reverse_and_random(level):
+    rng, relevance = _case()
+    perfect = relevance.astype(float) + 0.01 * rng.random(relevance.shape)
+    assert scores.auroc(perfect, relevance, level) == 1.0
+    assert scores.precision_at_k(perfect, relevance, level) == 1.0
+    reverse = 1.0 - relevance.astype(float) + 0.001 * rng.random(relevance.shape)
+    if level == "cell":
+        assert scores.auroc(reverse, relevance, level) == 0.0
+    random = rng.normal(size=relevance.shape)
+    assert abs(scores.auroc(random, relevance, level) - 0.5) < 0.1
+
+
+def test_sign_does_not_matter_magnitude_does():
+    _, relevance = _case(1)
+    values = np.where(relevance, -5.0, 0.1)
+    assert scores.auroc(values, relevance) == 1.0
+    assert scores.auprc(values, relevance) == 1.0
+
+
+def test_auprc_of_random_is_near_the_relevant_fraction():
+    rng, relevance = _case(2, n=400)
+    value = scores.auprc(rng.normal(size=relevance.shape), relevance)
+    assert abs(value - relevance.mean()) < 0.05
+
+
+def test_per_sample_scores():
+    _, relevance = _case(3, n=10)
+    per = scores.auroc(relevance.astype(float), relevance, per_sample=True)
+    assert per.shape == (10,) and np.all(per == 1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), method=st.sampled_from(["kendall", "spearman"]))
+def test_rank_agreement_identity_and_reversal(seed, method):
+    a = np.random.default_rng(seed).random((3, 5, 2)) + 0.1
+    np.testing.assert_allclose(scores.rank_agreement(a, 2 * a, method), 1.0)
+    np.testing.assert_allclose(scores.rank_agreement(a, 1 / a, method), -1.0)
+
+
+@pytest.mark.parametrize(
+    "attribution, relevance, expected",
+    [
+        (np.zeros((2, 3, 1)), np.zeros((2, 3, 2), bool), "same shape, got \\(2, 3, 1\\) and \\(2, 3, 2\\)"),
+        (np.zeros((2, 3, 1)), np.zeros((2, 3, 1), bool), "empty relevance"),
+        (np.zeros((2, 3, 1)), np.ones((2, 3, 1), bool), "all True"),
+        (np.zeros((2, 3, 1)), np.zeros((2, 3, 1)), "boolean relevance mask, got dtype float64"),
+        (np.full((2, 3, 1), np.nan), np.eye(3, dtype=bool)[:2, :, None], "finite attribution"),
+        (np.zeros((2, 3)), np.zeros((2, 3), bool), "shape \\(n, T, F\\) with n >= 1, got shape \\(2, 3\\)"),
+    ],
+)
+def test_bad_input(attribution, relevance, expected):
+    with pytest.raises(ValueError, match=expected):
+        scores.auroc(attribution, relevance, level="time" if attribution.ndim == 2 else "cell")
+
+
+def test_bad_level_and_method():
+    _, relevance = _case()
+    with pytest.raises(ValueError, match="level in .* got 'step'"):
+        scores.auroc(relevance.astype(float), relevance, level="step")
+    with pytest.raises(ValueError, match="kendall.*got 'pearson'"):
+        scores.rank_agreement(np.ones((1, 2, 1)), np.ones((1, 2, 1)), method="pearson")
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 6), T=st.integers(2, 8), F=st.integers(1, 4))
+def test_perfect_and_reverse_for_any_mask(seed, n, T, F):
+    rng = np.random.default_rng(seed)
+    relevance = rng.random((n, T, F)) < 0.3
+    relevance.flat[0], relevance.flat[-1] = True, False  # at least one of each
+    jitter = 0.01 * rng.random(relevance.shape)
+    assert scores.auroc(relevance + jitter, relevance) == 1.0
+    assert scores.auprc(relevance + jitter, relevance) == pytest.approx(1.0)
+    assert scores.auroc(~relevance + jitter, relevance) == 0.0
+
+
+# --- AUP / AUR (Crabbe & van der Schaar 2021), computed by hand ---------------------------
+
+
+def test_aup_aur_by_hand():
+    # Normalised scores 1, 0.5, 0, 0 against truth T, F, T, F. For tau in (0, 0.5] the
+    # first two cells are selected (precision 1/2, recall 1/2); for tau in (0.5, 1] the
+    # first alone (precision 1, recall 1/2). AUP = 0.5 * 1/2 + 0.5 * 1 = 0.75; AUR = 0.5.
+    A = np.array([[[4.0], [-2.0], [0.0], [0.0]]])
+    truth = np.array([[[True], [False], [True], [False]]])
+    assert scores.aup(A, truth) == pytest.approx(0.75)
+    assert scores.aur(A, truth) == pytest.approx(0.5)
+
+
+def test_aup_aur_of_a_perfect_map_and_scale_invariance():
+    truth = np.array([[[True, False], [False, True], [False, False]]])
+    A = np.where(truth, 3.0, 0.0)
+    assert scores.aup(A, truth) == 1.0 and scores.aur(A, truth) == 1.0
+    A = np.where(truth, 3.0, 1.0)  # irrelevant cells at a third of the top
+    assert scores.aup(A, truth) == pytest.approx(1 / 3 * 2 / 6 + 2 / 3 * 1.0)
+    assert scores.aur(A, truth) == 1.0  # every relevant cell is selected at every tau
+    assert scores.aup(1e6 * A, truth) == pytest.approx(scores.aup(A, truth))
+
+
+def test_aup_aur_normalise_each_sample_then_pool():
+    # Sample 0 is the hand case above; sample 1 puts its only relevant cell on top.
+    A = np.array([[[4.0], [-2.0], [0.0], [0.0]], [[0.1], [0.0], [0.0], [0.05]]])
+    truth = np.array([[[True], [False], [True], [False]], [[True], [False], [False], [False]]])
+    per = scores.aup(A, truth, per_sample=True)
+    np.testing.assert_allclose(per, [0.75, 0.5 * 1 / 2 + 0.5 * 1.0])
+    np.testing.assert_allclose(scores.aur(A, truth, per_sample=True), [0.5, 1.0])
+    # Pooled: tau in (0, 0.5]: selected 4 cells, 2 relevant; (0.5, 1]: 2 cells, both relevant.
+    assert scores.aup(A, truth) == pytest.approx(0.5 * 2 / 4 + 0.5 * 1.0)
+    assert scores.aur(A, truth) == pytest.approx(0.5 * 2 / 3 + 0.5 * 2 / 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 4), T=st.integers(2, 6), F=st.integers(1, 3))
+def test_aup_aur_match_a_fine_threshold_grid(seed, n, T, F):
+    rng = np.random.default_rng(seed)
+    relevance = rng.random((n, T, F)) < 0.4
+    relevance.flat[0], relevance.flat[-1] = True, False
+    A = rng.normal(size=(n, T, F))
+    s = np.abs(A) / np.abs(A).reshape(n, -1).max(axis=1)[:, None, None]
+    taus = (np.arange(20000) + 0.5) / 20000  # midpoint rule on (0, 1]
+    precision, recall = [], []
+    for tau in taus:
+        selected = s >= tau
+        precision.append((selected & relevance).sum() / selected.sum())
+        recall.append((selected & relevance).sum() / relevance.sum())
+    assert scores.aup(A, relevance) == pytest.approx(np.mean(precision), abs=2e-3)
+    assert scores.aur(A, relevance) == pytest.approx(np.mean(recall), abs=2e-3)
+    assert 0.0 <= scores.aup(A, relevance) <= 1.0 and 0.0 <= scores.aur(A, relevance) <= 1.0
+
+
+def test_aup_per_sample_without_relevant_cells_is_nan():
+    truth = np.zeros((2, 3, 1), bool)
+    truth[0, 0, 0] = True
+    out = scores.aup(np.ones((2, 3, 1)), truth, per_sample=True)
+    assert out[0] == pytest.approx(1 / 3) and np.isnan(out[1])
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: scores.rank_agreement(np.full((2, 3, 1), np.nan), np.ones((2, 3, 1))),
+         "finite attribution a, got 6 NaN"),
+        (lambda: scores.rank_agreement(np.ones((2, 3, 1)), np.array([[[np.inf]] * 3] * 2)),
+         "finite attribution b"),
+        (lambda: scores.rank_agreement(np.ones((0, 3, 1)), np.ones((0, 3, 1))), "n >= 1 .* got shape \\(0, 3, 1\\)"),
+        (lambda: scores.deletion_order(np.full((2, 3, 1), np.nan)), "finite attribution"),
+        (lambda: scores.deletion_order(np.ones((0, 3, 1))), "n >= 1 .* got shape \\(0, 3, 1\\)"),
+        (lambda: scores.deletion_order(np.ones((2, 3))), "shape \\(n, T, F\\), got shape \\(2, 3\\)"),
+        (lambda: scores.deletion_order(np.ones((2, 3, 1)), valid=np.ones((2, 2), bool)),
+         "valid of shape \\(2, 3\\), got \\(2, 2\\)"),
+        (lambda: scores.auroc(np.ones((0, 3, 1)), np.ones((0, 3, 1), bool)), "n >= 1"),
+        (lambda: scores.aup(np.full((1, 2, 1), np.nan), np.array([[[True], [False]]])), "finite attribution"),
+        (lambda: scores.aur(np.ones((1, 2, 1)), np.array([[[True], [False]]]), level="step"), "level in"),
+        (lambda: scores.random_attribution((2, 3), seed=-1), "non-negative integer for seed, got -1"),
+        (lambda: scores.rank_agreement(np.array([[["a"]]]), np.array([[["b"]]])), "real numbers, got dtype <U1"),
+        (lambda: scores.deletion_order(np.ones((1, 2, 1)) * 1j), "real numbers, got dtype complex128"),
+    ],
+)
+def test_scores_bad_input(call, expected):
+    with pytest.raises(ValueError, match=expected):
+        call()
+
+
+def test_a_boolean_map_ranks_its_true_cells_first():
+    mask = np.array([[[False], [True], [False]]])
+    assert scores.deletion_order(mask)[0, 0] == 1
+
+
+def test_deletion_order_puts_padded_cells_last():
+    A = np.array([[[5.0], [1.0], [9.0]]])
+    order = scores.deletion_order(A, valid=np.array([[True, True, False]]))
+    np.testing.assert_array_equal(order[0], [0, 1, 2])  # 9.0 is padding: last
