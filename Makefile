@@ -28,7 +28,7 @@ endif
 
 # The chapters in JupyterLab; jupyterlab-myst renders their MyST markup as the site does.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Every wheel for Linux x86_64, macOS arm64 and Windows x86_64, Python 3.11 and 3.12 (several GB).
 wheelhouse: $(STAMP)

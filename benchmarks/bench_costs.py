@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import helpers  # noqa: F401
-from helpers import compare, evaluation, models
+from helpers import checks, compare, models
 
 N, T, F = 24, 20, 5
 SETTINGS = dict(baseline="mean", ig_steps=32, background_size=5, kernel_nsamples=256,
@@ -96,7 +96,7 @@ def run() -> list[dict]:
     attribution = rng.normal(size=X.shape)
     copies = np.repeat(X, 21, axis=0)
     t_deletion, t_same_rows = _best_pair(
-        lambda: evaluation.deletion_curve(lstm, X, attribution, "draw", reference=reference,
+        lambda: checks.deletion_curve(lstm, X, attribution, "draw", reference=reference,
                                           fractions=21),
         lambda: models.forward(lstm, copies), CHEAP_REPEATS)
     rows.append(_row(f"deletion curve (21 fractions x {N}) / one forward call over the same rows",

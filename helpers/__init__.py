@@ -32,16 +32,23 @@ def _register_layers() -> None:
 
     class _AfterKeras(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name != "keras":
+            if name != "keras" or self not in sys.meta_path:
                 return None
+            # TensorFlow also asks for keras' spec without importing it, so the finder stays
+            # in place until keras is really executed.
             sys.meta_path.remove(self)
-            spec = importlib.util.find_spec("keras")
+            try:
+                spec = importlib.util.find_spec("keras")
+            finally:
+                sys.meta_path.insert(0, self)
             if spec is None or spec.loader is None:
                 return spec
             load = spec.loader.exec_module
 
             def exec_module(module):
                 load(module)
+                if self in sys.meta_path:
+                    sys.meta_path.remove(self)
                 import helpers.attention  # noqa: F401  (registers AttentionPooling)
 
             spec.loader.exec_module = exec_module

@@ -18,7 +18,13 @@ import numpy as np
 from keras import ops
 
 from helpers import engine, levels
-from helpers.validation import check_positive_int, check_seed, format_inputs, mask_value, resolve_target
+from helpers.validation import (
+    check_positive_int,
+    check_seed,
+    format_inputs,
+    mask_value,
+    resolve_target,
+)
 
 MODES = ("uniform", "permuted", "own")
 

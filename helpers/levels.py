@@ -46,7 +46,7 @@ RESOLUTION: dict[str, str] = {
     "state_change": "time",
     # helpers.lstm_relevance
     "lrp": "cell",
-    "contextual_decomposition": "cell",
+    "cd_scores": "time",
     # helpers.tsr and the reference ordering of helpers.checks
     "temporal_saliency_rescaling": "cell",
     "random_attribution": "cell",

@@ -264,9 +264,10 @@ class _CoalitionTree:
 # --- checks ------------------------------------------------------------------------------
 
 
-def _check(model, X, B=None, name: str = "background") -> tuple[_Plan, np.ndarray, np.ndarray | None]:
+def _check(model, X, B=None, name: str = "background", need_plan: bool = True):
+    """``(plan, X, B)`` checked: float32 ``(n, T, F)`` for the model, ``B`` ``(m, T, F)``."""
     plan = _plan(model)
-    if plan is None:
+    if plan is None and need_plan:
         kinds = ", ".join(type(layer).__name__ for layer in model.layers)
         raise ValueError(
             "expected a model whose input feeds a chain of LSTM layers followed by a head "
@@ -299,6 +300,10 @@ def _targets(model, plan, X, target) -> np.ndarray:
             raise ValueError(f"expected target: {choices}; got the string {target!r}")
         if n == 0:
             return np.zeros(0, np.int64)
+        if plan is None:
+            from helpers.models import evaluate
+
+            return evaluate(model, X).argmax(axis=1)
         tree = _PlainTree(X)
         _Walk(model, plan, tree, X.shape[1], X.shape[2]).run({"i": np.arange(n)})
         return tree.y.argmax(axis=1)
@@ -346,12 +351,19 @@ def masked_values(model, X: np.ndarray, background: np.ndarray, masks: np.ndarra
     ``X`` ``(n, T, F)``, ``background`` ``(m, T, F)``; step ``t`` comes from ``x`` where
     ``masks[:, t]``. Every distinct prefix of every coalition is stepped once.
     """
-    plan, X, B = _check(model, X, background)
+    plan = _plan(model)
+    _, X, B = _check(model, X, background, need_plan=False)
     n, T, F = X.shape
     masks = np.asarray(masks, dtype=bool)
     if masks.ndim != 2 or masks.shape[1] != T:
         raise ValueError(f"expected masks of shape (K, {T}) (one column per time step), got {masks.shape}")
     target = _targets(model, plan, X, target)
+    if plan is None:  # not a model the prefix path runs: one forward row per masked input
+        from helpers.models import evaluate
+
+        rows = np.where(masks[None, :, None, :, None], X[:, None, None], B[None, None])
+        y = evaluate(model, rows.reshape(-1, T, F)).reshape(n, len(masks), B.shape[0], -1)
+        return y[np.arange(n), :, :, target].mean(axis=2)
     r, order = _sort_keys(masks)
     values = _tree_values(model, plan, X, B, r, target)
     out = np.empty_like(values)
@@ -389,8 +401,10 @@ def time_coalition_values(model, X: np.ndarray, background: np.ndarray, target=N
 def _bit_reverse(T: int) -> np.ndarray:
     """Leaf position ``r`` of coalition ``k``: the ``T`` bits of ``k`` reversed."""
     k = np.arange(2**T, dtype=np.int64)
-    bits = (k[:, None] >> np.arange(T)) & 1
-    return (bits << (T - 1 - np.arange(T))).sum(axis=1)
+    r = np.zeros_like(k)
+    for t in range(T):  # bit by bit: no (2^T, T) array
+        r |= ((k >> t) & 1) << (T - 1 - t)
+    return r
 
 
 def _check_exact(T: int) -> None:
@@ -432,9 +446,16 @@ def exact_time_shapley(model, X: np.ndarray, *, background: np.ndarray, target=N
     whole step, so it is broadcast over its ``F`` features (resolution ``"time"``):
     ``values[:, :, 0].sum(axis=1) == f(x) - E[f(background)]``.
     """
-    v = time_coalition_values(model, X, background, target)
-    phi = shapley_from_values(v)
-    return np.repeat(phi[:, :, None], X.shape[2], axis=2)
+    plan, X, B = _check(model, X, background)
+    n, T, F = X.shape
+    _check_exact(T)
+    target = _targets(model, plan, X, target)
+    phi = np.zeros((n, T))
+    step = max(1, (1 << 22) // 2**T)  # samples whose 2^T values stay within 32 MiB
+    for lo in range(0, n, step):
+        v = time_coalition_values(model, X[lo : lo + step], B, target[lo : lo + step])
+        phi[lo : lo + step] = shapley_from_values(v)
+    return np.repeat(phi[:, :, None], F, axis=2)
 
 
 # --- occlusion and time-step masking ----------------------------------------------------
@@ -541,10 +562,12 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
     S = 2 * sum(plan.units)
     h_last = _h_last(plan)
 
-    def make(packed, start):
+    def make(packed, remaining):
+        # The engine pads a last chunk with zero rows: as "0 steps remaining" they cost nothing.
+        start = T - remaining
         seq = tf.reshape(packed[:, : T * F], (-1, T, F))
         state = packed[:, T * F :]
-        first = tf.reduce_min(start)
+        first = T - tf.reduce_max(remaining)
         width = S if keep == "states" else plan.units[-1]
         frames = tf.TensorArray(tf.float32, size=T, element_shape=(engine.CHUNK, width))
         if keep != "final":
@@ -564,14 +587,33 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
             return state[:, h_last]
         return tf.transpose(frames.stack(), (1, 0, 2))
 
-    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make)
+    if keep == "states":
+        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
+
+    def make_layers(packed, remaining):
+        # The model's own LSTM layers from a given state; the mask holds a row's state
+        # still over the steps before its start (Keras carries state over masked steps).
+        start = T - remaining
+        first = T - tf.reduce_max(remaining)
+        h = tf.reshape(packed[:, : T * F], (-1, T, F))[:, first:]
+        mask = tf.range(first, T)[None, :] >= start[:, None]
+        off = T * F
+        for layer, u in zip(plan.layers, plan.units):
+            h0, c0 = packed[:, off : off + u], packed[:, off + u : off + 2 * u]
+            off += 2 * u
+            h = layer(h, initial_state=[h0, c0], mask=mask, training=False)
+        if keep == "final":
+            return h
+        return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
+
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
 
 
 def _suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:
     """What ``run`` keeps for ``seq`` ``(N, T, F)`` run from ``init`` ``(N, S)`` at steps ``start..``."""
     N, T, F = seq.shape
     packed = np.concatenate([seq.reshape(N, T * F), init], axis=1)
-    out = np.concatenate([y.numpy()[:rows] for _, rows, y in engine.run(run, packed, start)])
+    out = np.concatenate([y.numpy()[:rows] for _, rows, y in engine.run(run, packed, T - start)])
     _add("steps", int((T - start).sum()))
     return out
 
@@ -617,13 +659,14 @@ def kernel_time_shap(model, X: np.ndarray, *, background: np.ndarray, target=Non
     ``prune=None``: each step is a player. ``prune=tol`` (TimeSHAP, Bento et al. 2021):
     steps older than :func:`pruning_cutoff` share one player, whose value is split
     evenly over its steps. Values are broadcast over features (resolution ``"time"``).
-    Coalitions are evaluated with prefix sharing.
+    Coalitions are evaluated with prefix sharing where :func:`supports` holds, else
+    one forward row per masked input.
     """
     import shap
 
     from helpers.shapley import _numpy_seed
 
-    plan, X, B = _check(model, X, background)
+    plan, X, B = _check(model, X, background, need_plan=False)
     n, T, F = X.shape
     nsamples = check_positive_int(nsamples, "nsamples")
     targets = _targets(model, plan, X, target)

@@ -88,3 +88,22 @@ def test_workshop_lists_only_real_exercises():
         labels |= {m for c in nb.cells if c.cell_type == "markdown" for m in re.findall(r":label:\s*(ex-\S+)", c.source)}
     cited = set(re.findall(r"\{ref\}`(ex-[^`]+)`", workshop))
     assert cited and cited <= labels, f"workshop cites unknown exercises: {cited - labels}"
+
+
+def test_which_method_sheet_is_in_the_book_and_linked_from_intro_and_workshop():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert "book/which_method" in toc
+    assert "{doc}`which_method`" in (ROOT / "book" / "intro.md").read_text()
+    workshop = (ROOT / "book" / "workshop.md").read_text()
+    assert "(which_method.md)" in workshop
+    for path in re.findall(r"\]\((\.\./notebooks/[^)]+)\)", (ROOT / "book" / "which_method.md").read_text()):
+        assert (ROOT / "book" / path).resolve().is_file(), f"which_method.md links a missing chapter: {path}"
+
+
+def test_workshop_page_offers_the_student_zip_the_build_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("offline_site", ROOT / "book" / "_ext" / "offline_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert f'href="../{module.STUDENT_ZIP}"' in (ROOT / "book" / "workshop.md").read_text()

@@ -275,6 +275,18 @@ def test_unsupported_models_say_so(layers):
         prefix.time_coalition_values(model, X, X)
 
 
+def test_other_models_fall_back_to_one_forward_row_per_masked_input(data):
+    X, B = data
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((T, F)), keras.layers.GRU(3), keras.layers.Dense(1)])
+    masks = shapley.coalition_masks(T)
+    v = prefix.masked_values(model, X, B, masks)
+    np.testing.assert_allclose(v, reference_values(model, X, B, masks), atol=1e-5)
+    kernel = prefix.kernel_time_shap(model, X, background=B, nsamples=2**T)
+    expected = v @ shapley.shapley_coefficients(masks)
+    np.testing.assert_allclose(kernel[:, :, 0], expected, atol=1e-6)
+
+
 def test_a_head_reading_the_input_too_is_not_supported():
     inputs = keras.Input((T, F))
     h = keras.layers.LSTM(3)(inputs)

@@ -5,6 +5,7 @@ Run after the book build by `make site`, like tests/test_site.py.
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from helpers.repository import PLACEHOLDER_URL, repository
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
 PAGES = sorted(HTML.rglob("*.html"))
 STUDENT_ZIP = "inside-the-lstm-student.zip"
 
