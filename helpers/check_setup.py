@@ -39,10 +39,10 @@ def package_report() -> tuple[list[str], list[str]]:
         try:
             importlib.import_module(module)
             version = importlib.metadata.version(dist)
-            lines.append(f"  ok       {dist:14} {version:12} {why}")
+            lines.append(f"  ok       {dist:16} {version:12} {why}")
         except Exception as error:  # a broken install fails in many ways; report it plainly
             missing.append(dist)
-            lines.append(f"  MISSING  {dist:14} {'-':12} {why} ({type(error).__name__}: {error})")
+            lines.append(f"  MISSING  {dist:16} {'-':12} {why} ({type(error).__name__}: {error})")
     return lines, missing
 
 

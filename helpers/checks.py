@@ -293,13 +293,15 @@ def sanity_check(model, X: np.ndarray, explain, threshold: float = 0.5, seed: in
     Re-initialises the weighted layers from the output down, one more at each step,
     recomputes the attribution on the same ``X`` and compares it per sample with the
     trained model's (Spearman on ``|attribution|``, :func:`helpers.scores.rank_agreement`).
+    Only real cells are ranked: padded steps (found by
+    :func:`helpers.validation.format_inputs`) are 0 in both maps and would agree.
     A map that becomes constant counts as correlation 0 (its ranking is gone); a sample
     whose original map is constant is left out. One working copy per model and ``seed``
     is kept and reused across calls, so each method's compiled functions trace once for it.
     """
     from helpers.validation import check_seed, format_inputs
 
-    X, _ = format_inputs(model, X)
+    X, valid = format_inputs(model, X)
     if X.shape[0] == 0:
         raise ValueError(f"expected at least one sequence in X, got shape {X.shape}")
     if not 0.0 < threshold <= 1.0:
@@ -310,8 +312,8 @@ def sanity_check(model, X: np.ndarray, explain, threshold: float = 0.5, seed: in
         raise ValueError(
             f"expected explain(model, X) to return shape {X.shape} (like X), got {original.shape}"
         )
-    n = X.shape[0]
-    informative = np.ptp(np.abs(original.reshape(n, -1)), axis=1) > 0
+    # A sample ranks something if |original| varies over its real cells.
+    informative = np.array([v.any() and np.ptp(np.abs(a[v])) > 0 for a, v in zip(original, valid)])
     if not informative.any():
         raise ValueError("expected an attribution that ranks cells, got a constant map for every sample")
     fresh, copy = _clones(model, seed)
@@ -319,6 +321,6 @@ def sanity_check(model, X: np.ndarray, explain, threshold: float = 0.5, seed: in
     for k in range(1, len(weighted_layers(model)) + 1):
         names = _reinitialise_top(copy, fresh, model, k)
         randomized = np.asarray(explain(copy, X), dtype=np.float64)
-        corr = rank_agreement(original, randomized, method="spearman")
+        corr = rank_agreement(original, randomized, method="spearman", valid=valid)
         rows.append(np.where(np.isnan(corr) & informative, 0.0, corr))
     return SanityCheck(names, np.array(rows), float(threshold))

@@ -555,9 +555,11 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
     """Traced run of steps ``start..T-1`` from a given state: ``(CHUNK, T F + S)``, start ``(CHUNK,)``.
 
     ``keep="states"``: every step's states ``(CHUNK, T, S)`` (a row's steps before its
-    start hold its initial state); ``"sequence"``: the last layer's ``h`` at every step
-    ``(CHUNK, T, u)``; ``"final"``: its last ``h`` ``(CHUNK, u)``. The loop begins at
-    the chunk's smallest start, so a chunk of copies perturbed late costs only the late steps.
+    start hold its initial state), by stepping the cells; ``"sequence"``: the last
+    layer's ``h`` from the start on ``(CHUNK, T, u)`` (zeros before), ``"final"``: its
+    last ``h`` ``(CHUNK, u)``, both by calling the model's LSTM layers with
+    ``initial_state`` (faster than stepping the cells). The run begins at the chunk's
+    smallest start, so a chunk of copies perturbed late costs only the late steps.
     """
     S = 2 * sum(plan.units)
     h_last = _h_last(plan)

@@ -165,7 +165,7 @@ def test_aup_per_sample_without_relevant_cells_is_nan():
         (lambda: scores.deletion_order(np.ones((0, 3, 1))), "n >= 1 .* got shape \\(0, 3, 1\\)"),
         (lambda: scores.deletion_order(np.ones((2, 3))), "shape \\(n, T, F\\), got shape \\(2, 3\\)"),
         (lambda: scores.deletion_order(np.ones((2, 3, 1)), valid=np.ones((2, 2), bool)),
-         "valid of shape \\(2, 3\\), got \\(2, 2\\)"),
+         "valid of shape \\(2, 3\\) \\(n, T\\) or \\(2, 3, 1\\) \\(n, T, F\\), got \\(2, 2\\)"),
         (lambda: scores.auroc(np.ones((0, 3, 1)), np.ones((0, 3, 1), bool)), "n >= 1"),
         (lambda: scores.aup(np.full((1, 2, 1), np.nan), np.array([[[True], [False]]])), "finite attribution"),
         (lambda: scores.aur(np.ones((1, 2, 1)), np.array([[[True], [False]]]), level="step"), "level in"),

@@ -191,7 +191,8 @@ def _toc_pages() -> list[str]:
     """Every page the table of contents lists, as site paths (``notebooks/01_x.html``)."""
     import yaml
 
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    # The book the site was built from: <root>/_build/html -> <root>/_toc.yml.
+    toc = yaml.safe_load((SITE.parents[1] / "_toc.yml").read_text())
     files = []
 
     def walk(node):
