@@ -261,11 +261,6 @@ def forward(model: keras.Model, X, *, target=None) -> np.ndarray:
     return pick(evaluate(model, X), targets) if len(X) else np.zeros(0)
 
 
-def chunked_calls(call, X: np.ndarray):
-    """Former name of :func:`helpers.engine.run`, kept until every caller moves."""
-    return engine.run(call, X)
-
-
 def r2_score(y_true, y_pred) -> float:
     """Coefficient of determination, ``1 - SSE / SST`` for ``(n,)`` arrays (``n >= 2``, varying ``y_true``)."""
     y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)

@@ -4,7 +4,8 @@ Explained in chapter 4 (SHAP on sequences). The players are the input's cells
 (``players="cell"``), its time steps (``"time"``) or its features
 (``"feature"``); padded steps are never players and get exactly 0. The value of
 a coalition ``S`` is the interventional one shap uses with an independent
-masker: ``v(S) = mean_b f(x_S, b_rest)``, the explained output averaged over
+masker: ``v(S) = mean_b f(x_S, b_rest)``, the explained output (the probability,
+for a softmax classifier: outputs as computed, never logits) averaged over
 background rows ``b`` with the players outside ``S`` taken from ``b``. Every
 model row goes through the one engine; :func:`kernel_shap` wraps shap's
 KernelExplainer with the reshaping a sequence model needs.

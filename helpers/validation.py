@@ -286,10 +286,6 @@ def resolve_target(model, X: np.ndarray, target) -> np.ndarray:
     return np.broadcast_to(t, (n,)).astype(np.int64)
 
 
-#: Former name, kept so callers written before the contract still run.
-check_baseline = resolve_baseline
-
-
 def resolve_inputs(model, X, target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What every method starts from: ``X`` float32 ``(n, T, F)``, ``valid`` ``(n, T)``, targets ``(n,)``."""
     X, valid = format_inputs(model, X)

@@ -260,3 +260,40 @@ def test_building_clones_leaves_the_global_random_state_alone(small_lstm):
     np.random.seed(123)  # noqa: NPY002
     checks.randomize_weights(small_lstm, 1, seed=5)
     assert np.random.random() == expected  # noqa: NPY002
+
+
+def test_sanity_check_on_padded_sequences_ranks_only_their_real_cells():
+    from helpers import gradients, validation
+
+    model = models.build_lstm(None, 2, units=6, seed=4, mask_value=0.0)
+    rng = np.random.default_rng(13)
+    lengths = [7, 3, 5]
+    seqs = [rng.uniform(0.5, 1.5, size=(t, 2)).astype(np.float32) for t in lengths]
+    check = checks.sanity_check(model, seqs, _saliency)
+    for i, seq in enumerate(seqs):  # the same clone weights: each sequence alone agrees
+        alone = checks.sanity_check(model, seq[None], _saliency)
+        np.testing.assert_allclose(check.correlation[:, i], alone.correlation[:, 0], atol=1e-6)
+    # An already padded array finds its padding too (from the Masking layer).
+    X, valid = validation.format_inputs(model, seqs)
+    np.testing.assert_array_equal(checks.sanity_check(model, X, _saliency).correlation, check.correlation)
+    # Counting the padded cells (0 in both maps) would have inflated the agreement.
+    fresh, copy = checks._clones(model, 0)
+    checks._reinitialise_top(copy, fresh, model, 1)
+    inflated = scores.rank_agreement(gradients.saliency(model, X), gradients.saliency(copy, X), "spearman")
+    assert np.all(inflated[1:] > check.correlation[0, 1:])  # the two padded sequences
+
+
+def test_curves_on_a_padded_array_equal_the_ragged_list():
+    from helpers import validation
+
+    model = models.build_lstm(None, 2, units=4, seed=2, mask_value=0.0)
+    rng = np.random.default_rng(14)
+    seqs = [rng.uniform(0.5, 1.5, size=(t, 2)).astype(np.float32) for t in (5, 2, 4)]
+    X, valid = validation.format_inputs(model, seqs)
+    A = scores.random_attribution(X.shape, seed=1)  # garbage on padding: never ranked
+    for curve in (checks.deletion_curve, checks.insertion_curve):
+        ragged = curve(model, seqs, A, -1.0, fractions=5).predictions
+        np.testing.assert_array_equal(curve(model, X, A, -1.0, fractions=5).predictions, ragged)
+        for i, s in enumerate(seqs):
+            alone = curve(model, s[None], A[i : i + 1, : len(s)], -1.0, fractions=5).predictions
+            np.testing.assert_allclose(ragged[i], alone[0], atol=1e-5)

@@ -207,7 +207,7 @@ def test_forward_on_many_models_does_not_warn_about_retracing():
         for seed in range(8):
             model = models.build_lstm(4, 2, units=2, seed=seed)
             models.forward(model, X)
-            gradients.saliency(model, X)  # the gradient pass shares chunked_calls
+            gradients.saliency(model, X)  # the gradient pass shares the engine
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r.getMessage()]

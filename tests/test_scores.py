@@ -188,3 +188,149 @@ def test_deletion_order_puts_padded_cells_last():
     A = np.array([[[5.0], [1.0], [9.0]]])
     order = scores.deletion_order(A, valid=np.array([[True, True, False]]))
     np.testing.assert_array_equal(order[0], [0, 1, 2])  # 9.0 is padding: last
+
+
+# --- padded (variable-length) batches: padded cells never count ---------------------------
+
+
+def _ragged_case(seed, n, F, max_T=7):
+    """``n`` sequences of 2..max_T steps, each with relevant and irrelevant cells, and their padding.
+
+    The padded batch gets garbage at padded cells (attribution noise, random relevance),
+    which ``valid`` must make irrelevant.
+    """
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, max_T + 1, size=n)
+    T = int(lengths.max())
+    A, R = rng.normal(size=(n, T, F)), rng.random((n, T, F)) < 0.3
+    valid = np.arange(T)[None, :] < lengths[:, None]
+    R[:, 0, 0], R[np.arange(n), lengths - 1, F - 1] = True, False  # both kinds per sequence
+    pieces = [(A[i : i + 1, :t], R[i : i + 1, :t]) for i, t in enumerate(lengths)]
+    A[~valid] = 10 * rng.normal(size=int((~valid).sum()))[:, None]  # garbage, large on purpose
+    R[~valid] = rng.random(((~valid).sum(), F)) < 0.5
+    return A, R, valid, pieces
+
+
+def _all_relevant(pieces, level):
+    return all(levels.aggregate(r, levels.DROPPED[level]).all() for _, r in pieces)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 5), F=st.integers(1, 3),
+       level=st.sampled_from(levels.LEVELS))
+def test_a_padded_batch_scores_as_its_sequences_one_by_one(seed, n, F, level):
+    A, R, valid, pieces = _ragged_case(seed, n, F)
+    if _all_relevant(pieces, level):  # every real unit relevant: no score, alone or together
+        with pytest.raises(ValueError, match="all True on the real"):
+            scores.auroc(A, R, level, valid=valid)
+        return
+    for fn, metric in [(scores.auroc, "auroc"), (scores.auprc, "auprc"), (scores.aup, "aup"),
+                       (scores.aur, "aur")]:
+        batch = fn(A, R, level, per_sample=True, valid=valid)
+        for i, (a, r) in enumerate(pieces):
+            if levels.aggregate(r, levels.DROPPED[level]).all():
+                continue  # a sequence relevant everywhere cannot be scored alone
+            alone = fn(a, r, level, per_sample=True)[0]
+            np.testing.assert_allclose(batch[i], alone, rtol=1e-12, err_msg=metric)
+    # A sequence relevant everywhere has all of its units in its top k: precision 1.
+    k_alone = [1.0 if levels.aggregate(r, levels.DROPPED[level]).all() else scores.precision_at_k(a, r, level)
+               for a, r in pieces]
+    assert scores.precision_at_k(A, R, level, valid=valid) == pytest.approx(np.mean(k_alone), rel=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 5), F=st.integers(1, 3))
+def test_pooled_scores_of_a_padded_batch_are_those_of_its_real_cells(seed, n, F):
+    A, R, valid, pieces = _ragged_case(seed, n, F)
+    # Pooled scores rank all real units together: the sequences joined end to end in time.
+    joined_a = np.concatenate([a for a, _ in pieces], axis=1)
+    joined_r = np.concatenate([r for _, r in pieces], axis=1)
+    for level in ("cell", "time"):
+        if _all_relevant(pieces, level):
+            continue
+        assert scores.auroc(A, R, level, valid=valid) == scores.auroc(joined_a, joined_r, level)
+        assert scores.auprc(A, R, level, valid=valid) == scores.auprc(joined_a, joined_r, level)
+    # AUP / AUR divide each sequence by its own largest value before pooling.
+    scaled = np.concatenate([a / np.abs(a).max() for a, _ in pieces], axis=1)
+    assert scores.aup(A, R, valid=valid) == pytest.approx(scores.aup(scaled, joined_r), rel=1e-12)
+    assert scores.aur(A, R, valid=valid) == pytest.approx(scores.aur(scaled, joined_r), rel=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 5), F=st.integers(1, 3),
+       method=st.sampled_from(["kendall", "spearman"]))
+def test_rank_agreement_on_a_padded_batch_is_that_of_the_sequences_alone(seed, n, F, method):
+    A, _, valid, pieces = _ragged_case(seed, n, F)
+    B = np.where(valid[:, :, None], np.random.default_rng(seed + 1).normal(size=A.shape), 0.0)
+    alone = [scores.rank_agreement(a, B[i : i + 1, : a.shape[1]], method)[0] for i, (a, _) in enumerate(pieces)]
+    np.testing.assert_allclose(scores.rank_agreement(A, B, method, valid=valid), alone, rtol=1e-12)
+    cells = np.broadcast_to(valid[:, :, None], A.shape)  # the (n, T, F) form says the same
+    np.testing.assert_array_equal(
+        scores.rank_agreement(A, B, method, valid=cells), scores.rank_agreement(A, B, method, valid=valid)
+    )
+
+
+def _padded_random_maps(seed, n=200, T=20, F=3):
+    """Random maps that are 0 on padding (as every method's map is), and a truth on real cells."""
+    rng = np.random.default_rng(seed)
+    valid = np.arange(T)[None, :] < rng.integers(4, T + 1, size=n)[:, None]
+    truth = (rng.random((n, T, F)) < 0.2) & valid[:, :, None]
+    a = scores.random_attribution((n, T, F), seed=seed, valid=valid)
+    b = scores.random_attribution((n, T, F), seed=seed + 1, valid=valid)
+    return a, b, truth, valid
+
+
+def test_random_maps_on_padded_data_score_chance():
+    results = []
+    for seed in range(20):
+        a, b, truth, valid = _padded_random_maps(seed)
+        assert np.all(a[~valid] == 0.0)
+        results.append([
+            scores.auroc(a, truth, valid=valid),
+            scores.auroc(a, truth, level="time", valid=valid),
+            np.nanmedian(scores.rank_agreement(a, b, "spearman", valid=valid)),
+            scores.auroc(a, truth),  # without valid: padded cells count as correctly ranked last
+            np.nanmedian(scores.rank_agreement(a, b, "spearman")),  # and as agreeing
+        ])
+    cell, time, spearman, unmasked, unmasked_spearman = np.mean(results, axis=0)
+    assert abs(cell - 0.5) < 0.01 and abs(time - 0.5) < 0.02 and abs(spearman) < 0.02
+    assert unmasked > 0.6 and unmasked_spearman > 0.3  # the inflation that valid removes
+
+
+def test_relevance_on_padded_cells_is_ignored_and_an_all_relevant_real_part_is_an_error():
+    A = np.array([[[3.0], [1.0], [0.0]]])
+    valid = np.array([[True, True, False]])
+    R = np.array([[[True], [False], [True]]])  # the padded cell claims to be relevant
+    assert scores.auroc(A, R, valid=valid) == 1.0
+    with pytest.raises(ValueError, match="all True on the real \\(unpadded\\) cells"):
+        scores.auroc(A, np.array([[[True], [True], [False]]]), valid=valid)
+
+
+_FUNCTIONS = {
+    "auroc": lambda A, R, v: scores.auroc(A, R, valid=v),
+    "auprc": lambda A, R, v: scores.auprc(A, R, valid=v),
+    "aup": lambda A, R, v: scores.aup(A, R, valid=v),
+    "aur": lambda A, R, v: scores.aur(A, R, per_sample=True, valid=v),
+    "precision_at_k": lambda A, R, v: scores.precision_at_k(A, R, "time", valid=v),
+    "rank_agreement": lambda A, R, v: scores.rank_agreement(A, A, valid=v),
+    "deletion_order": lambda A, R, v: scores.deletion_order(A, valid=v),
+    "random_attribution": lambda A, R, v: scores.random_attribution(A.shape, valid=v),
+}
+
+
+@pytest.mark.parametrize("name", list(_FUNCTIONS))
+@pytest.mark.parametrize(
+    "valid, expected",
+    [
+        (np.ones((2, 4), bool), "valid of shape \\(2, 3\\) \\(n, T\\) or \\(2, 3, 2\\) \\(n, T, F\\), got \\(2, 4\\)"),
+        (np.ones((2, 3, 1), bool), "got \\(2, 3, 1\\)"),
+        (np.ones(2, bool), "got \\(2,\\)"),
+        (np.ones((2, 3), int), "boolean mask \\(True on real steps\\), got dtype int64"),
+    ],
+)
+def test_bad_valid_is_a_clear_error(name, valid, expected):
+    A = np.arange(12.0).reshape(2, 3, 2)
+    R = np.zeros((2, 3, 2), bool)
+    R[:, 0, 0] = True
+    with pytest.raises(ValueError, match=expected):
+        _FUNCTIONS[name](A, R, valid)
