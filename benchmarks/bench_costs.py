@@ -9,6 +9,10 @@ threads, so other processes' load matters less), best of alternated repeats; cos
 methods run once after a warm-up. The row's name carries the model
 evaluations per explanation, counted as in the chapter. Exact Shapley runs on a
 stock-shaped model (T=5, F=3, 4 sequences), the only shape where it is feasible.
+LRP and contextual decomposition (chapter 6) unroll the LSTM in NumPy, outside the
+engine: their rows name the unrolls per explanation (LRP 2, CD one per step, T)
+and give their time as a ratio to one forward call over the same N sequences,
+like every other row. They run on the plain LSTM only (``Method.supports``).
 
 Targets: the perturbation methods and the deletion curve build every copy of every
 sequence as one array, so they must cost about one forward call (<= 1.5); the rest
@@ -71,13 +75,17 @@ def run() -> list[dict]:
     rows = []
     for name, method in compare.lineup(reference, **SETTINGS).items():
         model = attention if method.needs_attention else lstm
+        if not method.supports(model):
+            continue
         _, cost = compare.measure(method, model, X)  # counts evaluations; warms up
         costly = cost.forward > 1000 or cost.gradients > 32  # measure() has warmed these up
         seconds, base = _best_pair(lambda m=method, mod=model: m.explain(mod, X),
                                    lambda mod=model: models.forward(mod, X),
                                    COSTLY_REPEATS if costly else CHEAP_REPEATS, warmup=not costly)
+        counted = (f"{cost.passes:,.0f} NumPy unrolls/explanation" if method.lstm_only
+                   else f"{cost.evaluations:,.0f} evaluations/explanation")
         rows.append(_row(
-            f"{name} ({cost.evaluations:,.0f} evaluations/explanation): time / one forward call",
+            f"{name} ({counted}): time / one forward call",
             seconds / base, 1.5 if name in BATCHED else None,
         ))
 

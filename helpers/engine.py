@@ -21,6 +21,10 @@ import tensorflow as tf  # importing helpers (the package) first quiets its logg
 #: Rows per compiled call; large enough to amortise call overhead on a CPU.
 CHUNK = 4096
 
+#: Rows per call of a pass compiled for small inputs (``compiled(..., chunk=SMALL_CHUNK)``):
+#: a pass that often sees far fewer rows than ``CHUNK`` would mostly compute padding.
+SMALL_CHUNK = 256
+
 #: The one row budget: most perturbed or interpolated rows any method builds at once.
 MAX_ROWS = 1 << 16
 
@@ -34,31 +38,35 @@ def blocks(n_items: int, rows_per_item: int) -> Iterator[tuple[int, int]]:
         yield lo, min(int(n_items), lo + size)
 
 
-def compiled(model, kind: str, shape: tuple[int, ...], make: Callable) -> Callable:
-    """The traced ``make(x, *extras)`` for chunks ``(CHUNK, *shape)``, cached per model, kind and shape.
+def compiled(model, kind: str, shape: tuple[int, ...], make: Callable, *, chunk: int | None = None) -> Callable:
+    """The traced ``make(x, *extras)`` for chunks ``(chunk, *shape)``, cached per model, kind, shape and chunk.
 
     ``make`` builds the pass from the chunk ``x`` (float32) and any per-row int32
     ``extras`` (e.g. the explained output of each row); it is traced once per
     ``shape``, so a model over ``keras.Input((None, F))`` traces once per ``(T, F)``.
+    ``chunk`` is ``CHUNK`` (every pass) or ``SMALL_CHUNK`` (passes over few rows).
     """
     shape = tuple(int(s) for s in shape)
+    chunk = CHUNK if chunk is None else chunk
+    if chunk not in (CHUNK, SMALL_CHUNK):
+        raise ValueError(f"expected chunk in ({CHUNK}, {SMALL_CHUNK}), got {chunk!r}")
     calls = _cache.setdefault(model, {})
-    key = (kind, shape)
+    key = (kind, shape, chunk)
     if key not in calls:
-        calls[key] = _Traced(make, shape)
+        calls[key] = _Traced(make, shape, chunk)
     return calls[key]
 
 
 class _Traced:
     """A ``tf.function`` whose signature (chunk and int32 per-row extras) is fixed on first call."""
 
-    def __init__(self, make: Callable, shape: tuple[int, ...]):
-        self.make, self.shape, self.fn = make, shape, None
+    def __init__(self, make: Callable, shape: tuple[int, ...], chunk: int):
+        self.make, self.shape, self.chunk, self.fn = make, shape, chunk, None
 
     def __call__(self, x, *extras):
         if self.fn is None:
-            specs = [tf.TensorSpec((CHUNK, *self.shape), tf.float32)]
-            specs += [tf.TensorSpec((CHUNK,), tf.int32) for _ in extras]
+            specs = [tf.TensorSpec((self.chunk, *self.shape), tf.float32)]
+            specs += [tf.TensorSpec((self.chunk,), tf.int32) for _ in extras]
             self.fn = tf.function(self.make, input_signature=specs, reduce_retracing=True)
         return self.fn(x, *extras)
 
@@ -79,28 +87,31 @@ def _quiet_tracing() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _pad(a: np.ndarray) -> np.ndarray:
-    if a.shape[0] == CHUNK:
+def _pad(a: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
+    if a.shape[0] == chunk:
         return a
-    return np.concatenate([a, np.zeros((CHUNK - a.shape[0], *a.shape[1:]), a.dtype)])
+    return np.concatenate([a, np.zeros((chunk - a.shape[0], *a.shape[1:]), a.dtype)])
 
 
 def run(call: Callable, X: np.ndarray, *extras: np.ndarray, count: str | None = None):
-    """Run ``call`` over ``X`` ``(n, ...)`` in padded ``CHUNK``-row chunks: yields ``(start, rows, output)``.
+    """Run ``call`` over ``X`` ``(n, ...)`` in padded chunks of its size: yields ``(start, rows, output)``.
 
-    The last chunk is zero-padded, so the call sees one shape; keep the first ``rows``
-    outputs. ``extras`` are per-row int arrays ``(n,)`` chunked alongside. ``count``
-    (``"rows"`` or ``"gradient_rows"``) adds ``n`` to every active :class:`count_evaluations`.
+    The chunk is ``call.chunk`` (``CHUNK`` for any other callable); the last chunk is
+    zero-padded, so the call sees one shape; keep the first ``rows`` outputs. ``extras``
+    are per-row int arrays ``(n,)`` chunked alongside. ``count`` (``"rows"`` or
+    ``"gradient_rows"``) adds ``n`` to every active :class:`count_evaluations`.
     """
     X = np.asarray(X, dtype=np.float32)
     extras = tuple(np.asarray(e, dtype=np.int32) for e in extras)
+    chunk = getattr(call, "chunk", CHUNK)
     if count is not None:
         for counter in count_evaluations.active:
             setattr(counter, count, getattr(counter, count) + X.shape[0])
-    for start in range(0, X.shape[0], CHUNK):
-        rows = min(CHUNK, X.shape[0] - start)
-        args = [tf.constant(_pad(a[start : start + rows])) for a in (X, *extras)]
-        with _quiet_tracing():
+    for start in range(0, X.shape[0], chunk):
+        rows = min(chunk, X.shape[0] - start)
+        args = [tf.constant(_pad(a[start : start + rows], chunk)) for a in (X, *extras)]
+        # Only a first call traces; quieting costs two logger resets, so skip it afterwards.
+        with _quiet_tracing() if getattr(call, "fn", None) is None else contextlib.nullcontext():
             out = call(*args)
         yield start, rows, out
 

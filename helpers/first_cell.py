@@ -59,7 +59,7 @@ _STOP = '''\
 
 from helpers.quiet import start_tensorflow
 
-start_tensorflow()
+_ = start_tensorflow()  # assigned, so JupyterLab prints nothing
 '''
 
 

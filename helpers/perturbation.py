@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import engine, levels
+from helpers import engine, levels, prefix
 from helpers.models import evaluate, pick
 from helpers.validation import check_positive_int, resolve_baseline, resolve_inputs
 
@@ -91,7 +91,7 @@ def feature_sensitivity(
 
 
 def occlusion(
-    model, X, *, baseline, window: int = 1, reference=None, target=None
+    model, X, *, baseline, window: int = 1, reference=None, target=None, prefix_sharing: bool = True
 ) -> np.ndarray:
     """Occlusion (Zeiler & Fergus 2014): ``f(x) - f(x with cells replaced by the baseline)``, ``(n, T, F)``.
 
@@ -99,6 +99,9 @@ def occlusion(
     a block of ``w`` consecutive steps of one feature is replaced at each of the
     ``T - w + 1`` positions, and each cell gets the mean change over the blocks that
     contain it. ``baseline``: see :func:`helpers.validation.resolve_baseline`.
+    LSTM models on unpadded input (``prefix.supports``) recompute each copy only from
+    its first occluded step (:func:`helpers.prefix.occlusion_prefix`; equal within
+    float32 rounding); ``prefix_sharing=False`` forces one forward pass per copy.
     """
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
@@ -106,6 +109,8 @@ def occlusion(
     if window > T:
         raise ValueError(f"expected window <= T = {T}, got {window}")
     B = resolve_baseline(baseline, X, reference, valid=valid)
+    if prefix_sharing and valid.all() and prefix.supports(model):
+        return prefix.occlusion_prefix(model, X, B, window, targets)
     positions = T - window + 1
     per_sample = positions * F + 1
     out = np.zeros((n, T, F))
@@ -126,15 +131,21 @@ def occlusion(
     return out / cover[None] * valid[:, :, None]
 
 
-def mask_time_steps(model, X, *, baseline, reference=None, target=None) -> np.ndarray:
+def mask_time_steps(
+    model, X, *, baseline, reference=None, target=None, prefix_sharing: bool = True
+) -> np.ndarray:
     """``f(x) - f(x with every feature of step t replaced by the baseline)``, repeated over features.
 
     ``(n, T, F) -> (n, T, F)`` (resolution ``"time"``: each feature of step ``t`` holds
     that step's change; ``levels.aggregate(values, "feature") / F`` gives ``(n, T)``).
+    LSTM models on unpadded input share the unmasked prefix, as in :func:`occlusion`.
     """
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
     B = resolve_baseline(baseline, X, reference, valid=valid)
+    if prefix_sharing and valid.all() and prefix.supports(model):
+        per_step = prefix.mask_time_steps_prefix(model, X, B, targets)
+        return levels.broadcast(per_step, (n, T, F), "feature")
     per_step = np.zeros((n, T))
     for lo, hi in engine.blocks(n, T + 1):
         copies = np.repeat(X[lo:hi][None], T + 1, axis=0)  # (T + 1, m, T, F)

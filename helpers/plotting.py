@@ -183,7 +183,10 @@ def attribution_heatmap(
         )
     cmap, norm = colour_scale(A, signed)
     image = ax.imshow(A.T, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
-    label_time_axis(ax, time_names)
+    # About one time label per 0.6 inch of panel (before the colour bar takes its share),
+    # so the labels of a narrow panel never run together.
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    label_time_axis(ax, time_names, most=min(10, max(2, int(width / 0.6))))
     ax.set_yticks(range(len(feature_names)), list(feature_names))
     ax.set_ylabel("feature")
     if relevance is not None:

@@ -43,6 +43,9 @@ MAX_EXACT_STEPS = 22
 #: Most tree nodes stepped at one level before the level is split (memory bound).
 MAX_NODES = 1 << 16
 
+#: Most rows left after the whole ``CHUNK``s that go through ``SMALL_CHUNK``-row calls.
+SMALL_LIMIT = 1024
+
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -131,8 +134,40 @@ def supports(model) -> bool:
     return _plan(model) is not None
 
 
+def _outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) -> np.ndarray:
+    """Every output of ``call(chunk) -> (rows, ...)`` over ``X`` ``(N, ...)``, as one array.
+
+    ``call(chunk)`` is the pass compiled for ``chunk`` rows. Whole ``CHUNK``s go through
+    the large call; a remainder of at most ``SMALL_LIMIT`` rows (a tree's top levels,
+    one unperturbed run) through ``SMALL_CHUNK`` calls, so little of it is padding.
+    """
+    parts = []
+    for lo, hi, chunk in _layout(X.shape[0]):
+        if hi > lo:
+            sub = [a[lo:hi] for a in extras]
+            parts += [y.numpy()[:rows] for _, rows, y in engine.run(call(chunk), X[lo:hi], *sub, count=count)]
+    return np.concatenate(parts) if parts else np.zeros((0,))
+
+
+def _layout(n: int) -> tuple[tuple[int, int, int], ...]:
+    """How :func:`_outputs` feeds ``n`` rows: ``(lo, hi, chunk)`` for the large and the small calls."""
+    bulk = n - n % engine.CHUNK
+    if n - bulk > SMALL_LIMIT:
+        bulk = n
+    return ((0, bulk, engine.CHUNK), (bulk, n, engine.SMALL_CHUNK))
+
+
+def _chunk_starts(start: np.ndarray) -> np.ndarray:
+    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`_outputs` chunks)."""
+    out = start.copy()
+    for lo, hi, chunk in _layout(len(start)):
+        for a in range(lo, hi, chunk):
+            out[a : min(hi, a + chunk)] = start[a : min(hi, a + chunk)].min()
+    return out
+
+
 def _step_call(model, plan: _Plan, F: int):
-    """Traced step ``[x_t, h1, c1, h2, c2, ...] (CHUNK, F + S) -> new states (CHUNK, S)``."""
+    """``chunk ->`` traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
 
     def make(packed):
         inp, off, out = packed[:, :F], F, []
@@ -143,11 +178,11 @@ def _step_call(model, plan: _Plan, F: int):
             out += [h, c]
         return tf.concat(out, axis=1)
 
-    return engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make)
+    return lambda chunk: engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
 
 
 def _head_call(model, plan: _Plan, T: int):
-    """Traced head: last LSTM's ``(CHUNK, T, u)`` sequence or ``(CHUNK, u)`` state -> ``(CHUNK, K)``."""
+    """``chunk ->`` traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
     u = plan.units[-1]
     shape = (T, u) if plan.sequence_head else (u,)
 
@@ -155,7 +190,7 @@ def _head_call(model, plan: _Plan, T: int):
         out = plan.head(h, training=False)
         return tf.reshape(out, (tf.shape(out)[0], -1))
 
-    return engine.compiled(model, "prefix_head", shape, make)
+    return lambda chunk: engine.compiled(model, "prefix_head", shape, make, chunk=chunk)
 
 
 # --- the tree walk ---------------------------------------------------------------------
@@ -188,9 +223,7 @@ class _Walk:
                 self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
             return
         packed = np.concatenate([inputs, states[parent]], axis=1)
-        new = np.empty((len(parent), self.S), np.float32)
-        for start, rows, out in engine.run(self.step, packed):
-            new[start : start + rows] = out.numpy()[:rows]
+        new = _outputs(self.step, packed)
         _add("steps", len(parent))
         if self.plan.sequence_head:
             history = history + [(parent, new[:, self.h_last])]
@@ -200,8 +233,8 @@ class _Walk:
         n = states.shape[0]
         _add("head_rows", n)
         if not self.plan.sequence_head:
-            ys = [out.numpy()[:rows] for _, rows, out in engine.run(self.head, states[:, self.h_last])]
-            self.tree.collect(meta, np.concatenate(ys).astype(np.float64))
+            ys = _outputs(self.head, states[:, self.h_last], count="rows")
+            self.tree.collect(meta, ys.astype(np.float64))
             return
         # The head reads whole sequences: rebuild each leaf's by walking up its ancestors.
         u = self.plan.units[-1]
@@ -212,9 +245,8 @@ class _Walk:
                 parent, H = history[t]
                 seq[:, t] = H[idx]
                 idx = parent[idx]
-            ys = [out.numpy()[:rows] for _, rows, out in engine.run(self.head, seq)]
-            self.tree.collect({k: v[lo : lo + len(seq)] for k, v in meta.items()},
-                              np.concatenate(ys).astype(np.float64))
+            ys = _outputs(self.head, seq, count="rows")
+            self.tree.collect({k: v[lo : lo + len(seq)] for k, v in meta.items()}, ys.astype(np.float64))
 
 
 # --- trees ------------------------------------------------------------------------------
@@ -232,14 +264,18 @@ class _CoalitionTree:
         self.X, self.B, self.r, self.target, self.T = X, B, r, target, T
         self.out = np.zeros((X.shape[0], len(r)))
         self.m = B.shape[0]
+        self.full = len(r) == 2**T and bool(np.all(r == np.arange(2**T)))
 
     def children(self, t, meta):
         lo, hi = meta["lo"], meta["hi"]
         # A node's leaves share the bits of steps 0..t-1 and are sorted, so those with step t
         # from x start at the first key >= (that prefix, then bit t set).
         shift = self.T - 1 - t
-        threshold = ((self.r[lo] >> (shift + 1)) << (shift + 1)) | (1 << shift)
-        mid = np.clip(np.searchsorted(self.r, threshold), lo, hi)
+        if self.full:  # every key present: the halves of a node's range
+            mid = (lo + hi) // 2
+        else:
+            threshold = ((self.r[lo] >> (shift + 1)) << (shift + 1)) | (1 << shift)
+            mid = np.clip(np.searchsorted(self.r, threshold), lo, hi)
         # Children in leaf order: each parent's bit-0 child (from b), then its bit-1 child (from x).
         parent = np.repeat(np.arange(len(lo)), 2)
         child_lo = np.stack([lo, mid], axis=1).ravel()
@@ -538,10 +574,14 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
         on = (steps >= pp[:, None]) & (steps < pp[:, None] + window)  # (rows, T)
         replace = on[:, :, None] & member[gg][:, None, :]
         copies[replace] = np.broadcast_to(B[ii], copies.shape)[replace]
-        init = np.where((pp > 0)[:, None], states[ii, np.maximum(pp - 1, 0)], 0.0).astype(np.float32)
-        sub = _suffix(run, copies, init, pp.astype(np.int32))
+        # A chunk runs from its smallest start, so every row starts there, from the
+        # unperturbed state (its steps up to its own start are unperturbed): no mask.
+        first = _chunk_starts(pp)
+        init = np.where((first > 0)[:, None], states[ii, np.maximum(first - 1, 0)], 0.0).astype(np.float32)
+        sub = _suffix(run, copies, init, first.astype(np.int32))
+        _add("steps", int((first - pp).sum()))  # count only the steps from each row's own start
         if plan.sequence_head:  # steps before the start are the unperturbed run's
-            sub = np.where(steps[:, :, None] < pp[:, None, None], seq_x[ii], sub)
+            sub = np.where(steps[:, :, None] < first[:, None, None], seq_x[ii], sub)
         out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
     return out
 
@@ -558,20 +598,22 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
     start hold its initial state), by stepping the cells; ``"sequence"``: the last
     layer's ``h`` from the start on ``(CHUNK, T, u)`` (zeros before), ``"final"``: its
     last ``h`` ``(CHUNK, u)``, both by calling the model's LSTM layers with
-    ``initial_state`` (faster than stepping the cells). The run begins at the chunk's
-    smallest start, so a chunk of copies perturbed late costs only the late steps.
+    ``initial_state`` (faster than stepping the cells) from the chunk's smallest start,
+    which every row must share (:func:`_chunk_starts`). A chunk of copies perturbed
+    late costs only the late steps. ``chunk`` is the traced call's row count.
     """
     S = 2 * sum(plan.units)
     h_last = _h_last(plan)
 
     def make(packed, remaining):
         # The engine pads a last chunk with zero rows: as "0 steps remaining" they cost nothing.
+        rows = packed.shape[0]
         start = T - remaining
         seq = tf.reshape(packed[:, : T * F], (-1, T, F))
         state = packed[:, T * F :]
         first = T - tf.reduce_max(remaining)
         width = S if keep == "states" else plan.units[-1]
-        frames = tf.TensorArray(tf.float32, size=T, element_shape=(engine.CHUNK, width))
+        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, width))
         if keep != "final":
             for t in tf.range(first):
                 frames = frames.write(t, state if keep == "states" else state[:, h_last])
@@ -590,32 +632,31 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
         return tf.transpose(frames.stack(), (1, 0, 2))
 
     if keep == "states":
-        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
+        return lambda chunk: engine.compiled(model, "prefix_suffix_states", (T * F + S,), make, chunk=chunk)
 
     def make_layers(packed, remaining):
-        # The model's own LSTM layers from a given state; the mask holds a row's state
-        # still over the steps before its start (Keras carries state over masked steps).
-        start = T - remaining
+        # The model's own LSTM layers from the chunk's earliest start; callers give every
+        # row that start (and its state there), so no mask is needed (a mask costs a select
+        # per step). Padding rows (0 steps remaining) run along and are dropped.
         first = T - tf.reduce_max(remaining)
         h = tf.reshape(packed[:, : T * F], (-1, T, F))[:, first:]
-        mask = tf.range(first, T)[None, :] >= start[:, None]
         off = T * F
         for layer, u in zip(plan.layers, plan.units):
             h0, c0 = packed[:, off : off + u], packed[:, off + u : off + 2 * u]
             off += 2 * u
-            h = layer(h, initial_state=[h0, c0], mask=mask, training=False)
+            h = layer(h, initial_state=[h0, c0], training=False)
         if keep == "final":
             return h
         return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
 
-    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
+    return lambda chunk: engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers, chunk=chunk)
 
 
 def _suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:
     """What ``run`` keeps for ``seq`` ``(N, T, F)`` run from ``init`` ``(N, S)`` at steps ``start..``."""
     N, T, F = seq.shape
     packed = np.concatenate([seq.reshape(N, T * F), init], axis=1)
-    out = np.concatenate([y.numpy()[:rows] for _, rows, y in engine.run(run, packed, T - start)])
+    out = _outputs(run, packed, T - start)
     _add("steps", int((T - start).sum()))
     return out
 
@@ -624,7 +665,7 @@ def _apply_head(plan: _Plan, model, T: int, h: np.ndarray, target: np.ndarray) -
     """The head on the last layer's ``h``, ``(N, u)`` or ``(N, T, u)``: explained output ``(N,)``."""
     head = _head_call(model, plan, T)
     _add("head_rows", len(h))
-    y = np.concatenate([out.numpy()[:rows] for _, rows, out in engine.run(head, h)])
+    y = _outputs(head, h, count="rows")
     return y[np.arange(len(y)), target].astype(np.float64)
 
 
@@ -666,7 +707,7 @@ def kernel_time_shap(model, X: np.ndarray, *, background: np.ndarray, target=Non
     """
     import shap
 
-    from helpers.shapley import _numpy_seed
+    from helpers.shapley import numpy_seed
 
     plan, X, B = _check(model, X, background, need_plan=False)
     n, T, F = X.shape
@@ -684,7 +725,7 @@ def kernel_time_shap(model, X: np.ndarray, *, background: np.ndarray, target=Non
             return masked_values(model, X[s : s + 1], B, masks, targets[s : s + 1])[0]
 
         explainer = shap.KernelExplainer(value, np.zeros((1, M)))
-        with _numpy_seed(seed):
+        with numpy_seed(seed):
             phi = explainer.shap_values(np.ones((1, M)), nsamples=nsamples, l1_reg=False, silent=True)
         phi = np.asarray(phi, dtype=np.float64).reshape(M)
         out[s] = phi[owner] / np.bincount(owner)[owner]

@@ -21,7 +21,7 @@ from math import comb
 import keras
 import numpy as np
 
-from helpers import engine
+from helpers import engine, prefix
 from helpers.levels import LEVELS, aggregate  # noqa: F401  (aggregate re-exported)
 from helpers.models import evaluate, pick
 from helpers.validation import (
@@ -146,17 +146,32 @@ def coalition_values(model, X, background, masks, *, target=None) -> np.ndarray:
     return out
 
 
-def exact_shapley(model, X, *, background, target=None, players: str = "cell") -> np.ndarray:
+def exact_shapley(
+    model, X, *, background, target=None, players: str = "cell", prefix_sharing: bool = True
+) -> np.ndarray:
     """Exact interventional Shapley values over all ``2^P`` coalitions of players: ``(n, T, F)``.
 
     Costs ``n * 2^P * m`` model rows (``P = T * F`` cells, ``T`` steps or ``F`` features;
     ``m`` background rows), built as masked arrays and pushed through the engine. Each
     sample's player values sum to ``f(x) - E[f(background)]`` (background padded like
-    ``x``); a time or feature player's value is repeated over its cells.
+    ``x``); a time or feature player's value is repeated over its cells. With
+    ``players="time"``, unpadded input and an LSTM model (``prefix.supports``), the
+    coalitions share prefixes (:func:`helpers.prefix.exact_time_shapley`, up to
+    ``prefix.MAX_EXACT_STEPS`` steps); ``prefix_sharing=False`` forces the plain path.
     """
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
     B = resolve_background(background, (T, F))
+    if players not in LEVELS:
+        raise ValueError(f"expected players in {LEVELS}, got {players!r}")
+    if (
+        prefix_sharing
+        and players == "time"
+        and T <= prefix.MAX_EXACT_STEPS
+        and valid.all()
+        and prefix.supports(model)
+    ):
+        return prefix.exact_time_shapley(model, X, background=B, target=targets)
     out = np.zeros((n, T, F))
     for idx, pattern, target_ in _groups(valid, targets):
         G = player_cells(pattern, F, players)
@@ -174,7 +189,7 @@ def exact_shapley(model, X, *, background, target=None, players: str = "cell") -
 
 
 @contextlib.contextmanager
-def _numpy_seed(seed: int) -> Iterator[None]:
+def numpy_seed(seed: int) -> Iterator[None]:
     """Seed NumPy's global generator (shap samples from it) and restore it afterwards."""
     state = np.random.get_state()  # noqa: NPY002
     np.random.seed(seed)  # noqa: NPY002
@@ -194,6 +209,7 @@ def kernel_shap(
     seed: int = 0,
     players: str = "cell",
     l1_reg: bool | str | float = False,
+    prune: float | None = None,
 ) -> np.ndarray:
     """KernelSHAP (Lundberg & Lee 2017) over cells, steps or features: ``(n, T, F)``.
 
@@ -201,7 +217,9 @@ def kernel_shap(
     padded steps stay padded and get 0. ``l1_reg`` is off unless asked for (shap >= 0.47
     defaults to ``"num_features(10)"``, which zeroes all but ten players).
     ``nsamples >= 2^P - 2`` enumerates every coalition and gives the exact values;
-    the base value is :func:`expected_value`.
+    the base value is :func:`expected_value`. ``prune=tol`` (``players="time"`` on
+    unpadded input only): TimeSHAP's pruning, steps older than a cut-off share one
+    player (:func:`helpers.prefix.kernel_time_shap`; its coalitions share prefixes).
     """
     import shap
     from shap.utils._legacy import DenseData
@@ -211,6 +229,16 @@ def kernel_shap(
     B = resolve_background(background, (T, F))
     nsamples = check_positive_int(nsamples, "nsamples")
     seed = check_seed(seed)
+    if players not in LEVELS:
+        raise ValueError(f"expected players in {LEVELS}, got {players!r}")
+    if prune is not None:
+        if players != "time":
+            raise ValueError(f'expected players="time" with prune= (TimeSHAP pruning of time steps), got players={players!r}')
+        if not valid.all():
+            raise ValueError("expected unpadded sequences with prune= (TimeSHAP pruning), got padded steps in X")
+        if l1_reg is not False:
+            raise ValueError(f"expected l1_reg=False with prune=, got l1_reg={l1_reg!r}")
+        return prefix.kernel_time_shap(model, X, background=B, target=targets, nsamples=nsamples, prune=prune, seed=seed)
     out = np.zeros((n, T, F))
     for idx, pattern, target_ in _groups(valid, targets):
         G = player_cells(pattern, F, players)
@@ -225,7 +253,7 @@ def kernel_shap(
         groups = [np.searchsorted(cols, np.flatnonzero(g)) for g in G]
         data = DenseData(B.reshape(len(B), -1)[:, cols], [str(p) for p in range(len(G))], groups)
         explainer = shap.KernelExplainer(predict, data)
-        with _numpy_seed(seed):
+        with numpy_seed(seed):
             phi = explainer.shap_values(
                 X[idx].reshape(len(idx), -1)[:, cols], nsamples=nsamples, l1_reg=l1_reg, silent=True
             )

@@ -13,8 +13,15 @@ import numpy as np
 _F32_MAX = float(np.finfo(np.float32).max)
 
 BASELINE_FORMS = (
-    '"zeros", "mean" (with reference= data (m, T, F)), a number, or an array of shape '
-    "(T, F), (1, T, F), (n, T, F) or broadcastable to (T, F)"
+    '"zeros", "mean" (with reference= data (m, T, F)), a number, a per-feature (F,) array '
+    "(the same frame at every step, any T), or an array of shape (T, F), (1, T, F), "
+    "(n, T, F) or broadcastable to (T, F)"
+)
+
+BACKGROUND_FORMS = (
+    "an (m, T, F) array with m >= 1; a list of m (T_i, F) arrays of any lengths (each cut "
+    "to the batch's T or padded to it with the model's mask value); or one baseline as "
+    'm = 1: "zeros", a number, a per-feature (F,) array (any T), (T, F) or (1, T, F)'
 )
 
 
@@ -104,6 +111,9 @@ def mask_value(model) -> float | None:
         if isinstance(layer, keras.layers.Masking):
             return float(layer.mask_value)
     return None
+
+
+_model_mask = mask_value
 
 
 def _pad_ragged(X, T: int | None, fill: float, name: str) -> np.ndarray:
@@ -216,34 +226,77 @@ def _mean_of(reference, T: int, F: int) -> np.ndarray:
     return ref.mean(axis=0).astype(np.float32)
 
 
-def resolve_background(background, model_or_shape) -> np.ndarray:
+def _bad_background(given: str, T: int | None, F: int) -> ValueError:
+    shape = f"(m, {'T' if T is None else T}, {F})"
+    return ValueError(f"expected background of shape {shape}: {BACKGROUND_FORMS}; got {given}")
+
+
+def _ragged_background(rows, T: int | None, F: int, fill: float) -> np.ndarray:
+    """Each ``(T_i, F)`` row cut to ``T`` or padded to it with ``fill``: ``(m, T, F)``."""
+    rows = [_real_array(x, f"background[{i}]") for i, x in enumerate(rows)]
+    bad = [x.shape for x in rows if x.shape[1:] != (F,) or x.shape[0] == 0]
+    if bad:
+        raise _bad_background(f"a list with a row of shape {bad[0]}", T, F)
+    T = max(x.shape[0] for x in rows) if T is None else T
+    out = np.full((len(rows), T, F), fill, np.float32)
+    for i, x in enumerate(rows):
+        out[i, : min(T, len(x))] = x[:T]
+    return out
+
+
+def resolve_background(background, model_or_shape, *, mask_value: float | None = None) -> np.ndarray:
     """Reference rows for methods that average over them: float32 ``(m, T, F)``, ``m >= 1``.
 
-    ``background`` is ``(m, T, F)``, or a single baseline form (``"zeros"``, a number,
-    ``(T, F)``, ``(1, T, F)``) taken as ``m = 1``. ``model_or_shape``: the model or ``(T, F)``.
+    ``background``: see ``BACKGROUND_FORMS``. ``model_or_shape``: the model, or the
+    batch's ``(T, F)`` (which any-length models need for every form but arrays and
+    lists). Real sequences of different lengths can be a background as a list: a row
+    longer than ``T`` keeps its first ``T`` steps, a shorter one is padded with
+    ``mask_value`` (default: the model's ``Masking`` value, else 0.0). For a masked
+    model a padded background step is an absent step, so a method that replaces a
+    whole step by it removes the step; cell- and feature-level replacements should
+    keep the sequence's own value there (:func:`background_steps` says where).
     """
     if isinstance(model_or_shape, tuple):
         T, F = model_or_shape
+        fill = 0.0 if mask_value is None else float(mask_value)
     else:
         T, F = model_shape(model_or_shape)
-    if isinstance(background, str) or np.ndim(background) == 0 or background is None:
-        if T is None:
-            raise ValueError(
-                f"expected background as an (m, T, F) array for a model over any length, got {background!r}"
-            )
-        return resolve_baseline(background, np.zeros((1, T, F), np.float32))
-    B = check_sequences(background, "background") if np.ndim(background) == 3 else None
-    if B is None:
+        own = _model_mask(model_or_shape)  # the keyword shadows mask_value()
+        fill = float(mask_value if mask_value is not None else (own if own is not None else 0.0))
+    if isinstance(background, (list, tuple)) and background and all(np.ndim(x) == 2 for x in background):
+        return _ragged_background(background, T, F, fill)
+    if isinstance(background, str) or background is None or isinstance(background, bool):
+        if background != "zeros":
+            raise _bad_background(repr(background), T, F)
+        B = np.zeros((1, 1, F), np.float32)
+    else:
         B = _real_array(background, "background")
-        if T is not None and B.shape == (T, F):
-            return B[None]
-        raise ValueError(
-            f"expected background of shape (m, {T}, {F}) with m >= 1 (or a single baseline: "
-            f"{BASELINE_FORMS}), got shape {B.shape}"
+        if B.ndim == 3:
+            if B.shape[0] == 0 or B.shape[2] != F or (T is not None and B.shape[1] != T):
+                raise _bad_background(f"shape {B.shape}", T, F)
+            return B
+        if B.shape in ((), (F,)):
+            B = np.broadcast_to(B, (1, 1, F))
+        elif T is not None and B.shape == (T, F):
+            B = B[None]
+        else:
+            raise _bad_background(f"shape {B.shape}", T, F)
+    if T is None:
+        raise _bad_background(
+            f"{background!r}, which needs the batch's length: pass (T, F), an (m, T, F) array "
+            "or a list of (T_i, F) arrays",
+            T,
+            F,
         )
-    if B.shape[0] == 0 or B.shape[2] != F or (T is not None and B.shape[1] != T):
-        raise ValueError(f"expected background of shape (m, {T}, {F}) with m >= 1 rows, got shape {B.shape}")
-    return B
+    return np.broadcast_to(B, (B.shape[0], T, F)).astype(np.float32)
+
+
+def background_steps(background: np.ndarray, mask_value: float | None) -> np.ndarray:
+    """Real steps of a resolved ``(m, T, F)`` background: bool ``(m, T)`` (False where padded)."""
+    B = np.asarray(background)
+    if mask_value is None:
+        return np.ones(B.shape[:2], bool)
+    return np.any(B != np.float32(mask_value), axis=2)
 
 
 def output_width(model) -> int | None:

@@ -77,7 +77,7 @@ def test_with_a_repository_the_stop_line_says_what_to_pip_install(tmp_path):
 
 def test_inside_a_clone_the_cell_finds_helpers_from_a_subfolder():
     # -S: no site-packages, so only the cell's upward search can find helpers.
-    source = first_cell.cell_source(None, "main").replace("start_tensorflow()", "")
+    source = first_cell.cell_source(None, "main").replace("_ = start_tensorflow()", "")
     program = f"exec(compile({source!r}, 'cell', 'exec'))\nimport helpers\nprint(helpers.__file__)"
     result = subprocess.run([sys.executable, "-S", "-c", program], cwd=ROOT / "notebooks",
                             capture_output=True, text=True, timeout=120)

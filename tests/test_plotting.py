@@ -122,6 +122,16 @@ def test_method_grid_stays_one_column_wide_and_stacks_more_maps_in_rows():
     assert height > width  # ten maps: five rows of two
 
 
+def test_narrow_heatmap_panels_thin_their_time_labels():
+    """Two 20-step panels side by side: labels at least 0.4 inch apart, so they never touch."""
+    maps = {name: np.ones((20, 2)) for name in ["a", "b"]}
+    fig = plotting.method_grid(maps, [str(t) for t in range(1, 21)], ["f0", "f1"], ncols=2)
+    for ax in [a for a in fig.axes if a.get_title()]:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        width_in = ax.get_position().width * fig.get_figwidth()
+        assert 2 <= len(labels) <= width_in / 0.4, (labels, width_in)
+
+
 def test_method_grid_chooses_each_maps_colour_scale_from_its_sign():
     maps = {"signed": np.array([[1.0, -1.0], [0.5, 0.0]]), "attention": np.array([[0.7, 0.3], [0.0, 0.0]])}
     fig = plotting.method_grid(maps, ["a", "b"], ["f0", "f1"])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import models, prefix, shapley
+from helpers import engine, models, perturbation, prefix, shapley
 
 T, F = 5, 3
 
@@ -318,3 +318,130 @@ def test_bad_input_raises_value_errors(data):
     Z = np.zeros((1, prefix.MAX_EXACT_STEPS + 1, 1), np.float32)
     with pytest.raises(ValueError, match="use kernel_time_shap"):
         prefix.exact_time_shapley(long, Z, background=Z)
+
+
+# --- the public methods take the prefix path; the plain path stays the reference ----------
+
+
+def stacked_three_odd() -> keras.Model:
+    return models.build_stacked_lstm(T, F, units=(3, 5, 1), seed=7)
+
+
+PUBLIC = {**MODELS, "stacked_3_odd": stacked_three_odd}
+
+
+@pytest.fixture(scope="module", params=sorted(PUBLIC))
+def public_model(request) -> keras.Model:
+    return PUBLIC[request.param]()
+
+
+def prefix_and_plain(method, model, X, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """``method`` with prefix sharing (asserting it was taken) and with ``prefix_sharing=False``."""
+    with prefix.count_cell_steps() as counter:
+        shared = method(model, X, **kwargs)
+    assert counter.steps > 0  # the prefix path ran
+    with prefix.count_cell_steps() as counter:
+        plain = method(model, X, prefix_sharing=False, **kwargs)
+    assert counter.steps == 0  # and the plain one did not
+    return shared, plain
+
+
+def test_public_occlusion_equals_the_plain_path(public_model, data):
+    X, B = data
+    for window in (1, 3):
+        shared, plain = prefix_and_plain(perturbation.occlusion, public_model, X, baseline=B[1], window=window)
+        np.testing.assert_allclose(shared, plain, atol=1e-5)
+
+
+def test_public_mask_time_steps_equals_the_plain_path(public_model, data):
+    X, B = data
+    shared, plain = prefix_and_plain(perturbation.mask_time_steps, public_model, X, baseline="zeros")
+    assert shared.shape == X.shape
+    np.testing.assert_allclose(shared, plain, atol=1e-5)
+
+
+def test_public_exact_time_shapley_equals_the_plain_path(public_model, data):
+    X, B = data
+    shared, plain = prefix_and_plain(shapley.exact_shapley, public_model, X, background=B[:2], players="time")
+    np.testing.assert_allclose(shared, plain, atol=1e-5)
+
+
+def test_cell_players_and_rows_counted_as_the_plain_path(data):
+    X, B = data
+    model = MODELS["stacked_odd"]()
+    with prefix.count_cell_steps() as counter:
+        shapley.exact_shapley(model, X[:1], background=B[:1], players="cell")
+    assert counter.steps == 0  # cell players keep one forward row per coalition
+    counts = []
+    for sharing in (True, False):
+        with engine.count_evaluations() as rows:
+            perturbation.occlusion(model, X, baseline="zeros", prefix_sharing=sharing)
+        counts.append(rows.rows)
+    assert counts == [X.shape[0] * (1 + T * F)] * 2  # one model output per occluded copy
+
+
+def test_classifier_targets_through_the_public_methods(data):
+    X, B = data
+    model = models.build_lstm(T, F, units=4, n_outputs=3, output_activation="softmax", seed=5)
+    for target in (2, "predicted", np.array([0, 1])):
+        shared, plain = prefix_and_plain(perturbation.occlusion, model, X, baseline=0.5, target=target)
+        np.testing.assert_allclose(shared, plain, atol=1e-5)
+        shared, plain = prefix_and_plain(
+            shapley.exact_shapley, model, X, background=B[:1], players="time", target=target
+        )
+        np.testing.assert_allclose(shared, plain, atol=1e-5)
+
+
+def test_models_the_prefix_path_cannot_run_fall_back(data):
+    X, B = data
+    keras.utils.set_random_seed(8)
+    gru = keras.Sequential([keras.Input((T, F)), keras.layers.GRU(3), keras.layers.Dense(1)])
+    masked = keras.Sequential([keras.Input((T, F)), keras.layers.Masking(0.0), keras.layers.LSTM(3), keras.layers.Dense(1)])
+    for model in (gru, masked):
+        with prefix.count_cell_steps() as counter:
+            occ = perturbation.occlusion(model, X, baseline=B[0])
+            phi = shapley.exact_shapley(model, X, background=B[:1], players="time")
+        assert counter.steps == 0
+        y = outputs(model, X)[:, 0]
+        copies = np.repeat(X[None], T * F, axis=0)
+        for t in range(T):
+            for f in range(F):
+                copies[t * F + f, :, t, f] = B[0, t, f]
+        expected = (y[None] - outputs(model, copies.reshape(-1, T, F))[:, 0].reshape(T * F, -1)).T
+        np.testing.assert_allclose(occ, expected.reshape(-1, T, F), atol=1e-5)
+        gap = y - outputs(model, B[:1])[0, 0]
+        np.testing.assert_allclose(phi[:, :, 0].sum(axis=1), gap, atol=1e-5)
+
+
+def test_padded_input_to_an_lstm_takes_the_plain_path():
+    model = models.build_lstm(None, F, units=3, mask_value=0.0, seed=9)
+    ragged = [np.full((T, F), 0.5, np.float32), np.full((T - 2, F), -0.5, np.float32)]
+    with prefix.count_cell_steps() as counter:
+        out = perturbation.occlusion(model, ragged, baseline=1.0)
+    assert counter.steps == 0 and out.shape == (2, T, F)
+    assert not out[1, T - 2 :].any()
+
+
+def test_kernel_shap_prune_dispatches_to_event_level_timeshap(data):
+    X, B = data
+    model = MODELS["stacked_odd"]()
+    exact = shapley.exact_shapley(model, X, background=B[:2], players="time")
+    # Tolerance 0 prunes nothing here; 2^T samples enumerate every coalition: exact values.
+    kernel = shapley.kernel_shap(model, X, background=B[:2], players="time", prune=0.0, nsamples=2**T)
+    np.testing.assert_allclose(kernel, exact, atol=1e-5)
+    pruned = shapley.kernel_shap(model, X, background=B[:2], players="time", prune=1e9, nsamples=64)
+    expected = prefix.kernel_time_shap(model, X, background=B[:2], prune=1e9, nsamples=64)
+    np.testing.assert_allclose(pruned, expected, atol=1e-12)
+    np.testing.assert_allclose(pruned[:, :, 0].sum(axis=1), exact[:, :, 0].sum(axis=1), atol=1e-5)
+
+
+def test_kernel_shap_prune_refuses_other_players_and_padding(data):
+    X, B = data
+    model = MODELS["single"]()
+    for players in ("cell", "feature"):
+        with pytest.raises(ValueError, match='expected players="time" with prune='):
+            shapley.kernel_shap(model, X, background=B, players=players, prune=0.1)
+    masked = models.build_lstm(None, F, units=3, mask_value=0.0, seed=9)
+    ragged = [np.ones((T, F), np.float32), np.ones((T - 1, F), np.float32)]
+    with pytest.raises(ValueError, match="unpadded sequences with prune="):
+        shapley.kernel_shap(masked, ragged, background=np.zeros((1, T, F)), players="time", prune=0.1)

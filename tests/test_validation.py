@@ -84,6 +84,73 @@ def test_background_forms():
             validation.resolve_background(bad, (4, 3))
 
 
+def test_ragged_background_rows_are_cut_or_padded_to_the_batch_length():
+    rows = [np.full((6, 3), 1.0), np.full((2, 3), 2.0), np.full((4, 3), 3.0)]
+    B = validation.resolve_background(rows, (4, 3), mask_value=-9.0)
+    assert B.shape == (3, 4, 3) and B.dtype == np.float32
+    np.testing.assert_array_equal(B[0], 1.0)  # cut to its first 4 steps
+    np.testing.assert_array_equal(B[1, :2], 2.0)
+    np.testing.assert_array_equal(B[1, 2:], -9.0)  # padded with the mask value
+    np.testing.assert_array_equal(B[2], 3.0)
+    np.testing.assert_array_equal(
+        validation.background_steps(B, -9.0), [[1, 1, 1, 1], [1, 1, 0, 0], [1, 1, 1, 1]]
+    )
+    assert validation.background_steps(B, None).all()
+
+
+def test_ragged_background_takes_the_models_mask_value(masked):
+    rows = [np.ones((1, 2)), np.ones((3, 2))]
+    B = validation.resolve_background(rows, masked)  # any length: the longest row
+    assert B.shape == (2, 3, 2)
+    np.testing.assert_array_equal(B[0, 1:], -1.0)
+    np.testing.assert_array_equal(validation.resolve_background(rows, (2, 2))[1], 1.0)
+    unmasked = models.build_lstm(None, 2, units=2)
+    assert validation.resolve_background(rows, unmasked)[0, 2].tolist() == [0.0, 0.0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(T=st.integers(1, 9), F=st.integers(1, 4), value=st.floats(-5, 5, width=32))
+def test_per_feature_background_and_baseline_repeat_one_frame_at_every_step(T, F, value):
+    frame = np.arange(F, dtype=np.float32) + np.float32(value)
+    B = validation.resolve_background(frame, (T, F))
+    assert B.shape == (1, T, F)
+    np.testing.assert_array_equal(B, np.broadcast_to(frame, (1, T, F)))
+    X_any = np.zeros((2, T, F), np.float32)
+    np.testing.assert_array_equal(validation.resolve_baseline(frame, X_any), np.broadcast_to(frame, (2, T, F)))
+
+
+def test_any_length_model_needs_the_batch_for_single_baselines():
+    model = models.build_lstm(None, 3, units=2)
+    for form in ("zeros", 0.5, np.ones(3)):
+        with pytest.raises(ValueError, match="needs the batch's length"):
+            validation.resolve_background(form, model)
+        assert validation.resolve_background(form, (7, 3)).shape == (1, 7, 3)
+
+
+@pytest.mark.parametrize(
+    "bad, given",
+    [
+        (np.ones((0, 4, 3)), "got shape \\(0, 4, 3\\)"),
+        (np.ones(7), "got shape \\(7,\\)"),
+        ("mean", "got 'mean'"),
+        (None, "got None"),
+        (True, "got True"),
+        ([np.ones((3, 3)), np.ones((2, 2))], "got a list with a row of shape \\(2, 2\\)"),
+        ([np.ones((3, 3)), np.ones((0, 3))], "got a list with a row of shape \\(0, 3\\)"),
+    ],
+)
+def test_one_background_error_lists_every_accepted_form(bad, given):
+    forms = "(m, 4, 3): an (m, T, F) array .* a list of m (T_i, F) arrays .* per-feature (F,)"
+    pattern = forms.replace("(", "\\(").replace(")", "\\)")
+    with pytest.raises(ValueError, match=pattern + ".*" + given):
+        validation.resolve_background(bad, (4, 3))
+
+
+def test_ragged_background_rows_must_be_finite():
+    with pytest.raises(ValueError, match="finite values in background\\[1\\], got 6 NaN"):
+        validation.resolve_background([np.ones((3, 3)), np.full((2, 3), np.nan)], (4, 3))
+
+
 # --- inputs ----------------------------------------------------------------------------------
 
 
