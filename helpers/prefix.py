@@ -181,6 +181,19 @@ def _step_call(model, plan: _Plan, F: int):
     return lambda chunk: engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
 
 
+def _last_step_call(model, plan: _Plan, F: int):
+    """``chunk ->`` traced last step then head ``(chunk, F + S) -> (chunk, K)`` (head on the final state)."""
+    step = _step_call(model, plan, F)(engine.CHUNK).make
+    u = plan.units[-1]
+
+    def make(packed):
+        h = step(packed)[:, -2 * u : -u]
+        out = plan.head(h, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return lambda chunk: engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
+
+
 def _head_call(model, plan: _Plan, T: int):
     """``chunk ->`` traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
     u = plan.units[-1]
@@ -203,6 +216,7 @@ class _Walk:
         self.plan, self.tree, self.T = plan, tree, T
         self.step = _step_call(model, plan, F)
         self.head = _head_call(model, plan, T)
+        self.last = None if plan.sequence_head else _last_step_call(model, plan, F)
         self.S = 2 * sum(plan.units)
         self.h_last = slice(self.S - 2 * plan.units[-1], self.S - plan.units[-1])
 
@@ -223,8 +237,13 @@ class _Walk:
                 self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
             return
         packed = np.concatenate([inputs, states[parent]], axis=1)
-        new = _outputs(self.step, packed)
         _add("steps", len(parent))
+        if t == self.T - 1 and self.last is not None:
+            # The last step and the head in one call: the leaves' states never leave it.
+            _add("head_rows", len(parent))
+            self.tree.collect(child_meta, _outputs(self.last, packed, count="rows").astype(np.float64))
+            return
+        new = _outputs(self.step, packed)
         if self.plan.sequence_head:
             history = history + [(parent, new[:, self.h_last])]
         self._grow(t + 1, child_meta, new, history)

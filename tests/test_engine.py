@@ -68,3 +68,18 @@ def test_gradient_pass_refuses_non_differentiable_models():
     model = keras.Model(inputs, keras.layers.Dense(1)(out))
     with pytest.raises(ValueError, match="differentiable with respect to its input"):
         gradients.saliency(model, np.zeros((2, 3, 2)))
+
+
+def test_a_small_chunk_call_is_fed_its_own_size_and_cached_apart():
+    model = models.build_lstm(None, 2, units=2)
+    big = engine.compiled(model, "test_small", (3, 2), lambda x: x * 2.0)
+    small = engine.compiled(model, "test_small", (3, 2), lambda x: x * 2.0, chunk=engine.SMALL_CHUNK)
+    assert small is not big and small.chunk == engine.SMALL_CHUNK and big.chunk == engine.CHUNK
+    assert engine.compiled(model, "test_small", (3, 2), None, chunk=engine.SMALL_CHUNK) is small
+    X = np.arange(300 * 6, dtype=np.float32).reshape(300, 3, 2)
+    chunks = list(engine.run(small, X))
+    assert [(start, rows) for start, rows, _ in chunks] == [(0, engine.SMALL_CHUNK), (engine.SMALL_CHUNK, 300 - engine.SMALL_CHUNK)]
+    assert all(tuple(out.shape) == (engine.SMALL_CHUNK, 3, 2) for _, _, out in chunks)
+    np.testing.assert_array_equal(np.concatenate([o.numpy()[:r] for _, r, o in chunks]), 2 * X)
+    with pytest.raises(ValueError, match="expected chunk in"):
+        engine.compiled(model, "test_small", (3, 2), lambda x: x, chunk=100)

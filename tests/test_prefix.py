@@ -445,3 +445,21 @@ def test_kernel_shap_prune_refuses_other_players_and_padding(data):
     ragged = [np.ones((T, F), np.float32), np.ones((T - 1, F), np.float32)]
     with pytest.raises(ValueError, match="unpadded sequences with prune="):
         shapley.kernel_shap(masked, ragged, background=np.zeros((1, T, F)), players="time", prune=0.1)
+
+
+def test_chunks_with_different_starts_give_the_same_values(data, monkeypatch):
+    X, B = data
+    model = MODELS["stacked_odd"]()
+    whole = perturbation.occlusion(model, X, baseline=B[2], window=2, prefix_sharing=False)
+    # Tiny chunks: copies perturbed at different steps share chunks, large and small ones.
+    monkeypatch.setattr(engine, "CHUNK", 8)
+    monkeypatch.setattr(engine, "SMALL_CHUNK", 4)
+    monkeypatch.setattr(prefix, "SMALL_LIMIT", 4)
+    with prefix.count_cell_steps() as counter:
+        shared = perturbation.occlusion(model, X, baseline=B[2], window=2)
+    np.testing.assert_allclose(shared, whole, atol=1e-5)
+    # Counted from each copy's own start: the unperturbed run, then T - p steps per copy.
+    assert counter.steps == X.shape[0] * (T + F * sum(T - p for p in range(T - 1)))
+    phi = shapley.exact_shapley(model, X, background=B[:1], players="time")
+    plain = shapley.exact_shapley(model, X, background=B[:1], players="time", prefix_sharing=False)
+    np.testing.assert_allclose(phi, plain, atol=1e-5)
