@@ -59,12 +59,7 @@ class Method:
         has_attention = any(isinstance(layer, attention.AttentionPooling) for layer in model.layers)
         if self.needs_attention and not has_attention:
             return False
-        if self.lstm_only:
-            try:
-                lstm_relevance._stack(model)  # LRP/CD's own architecture check
-            except ValueError:
-                return False
-        return True
+        return not self.lstm_only or lstm_relevance.supports(model)
 
 
 @dataclass(frozen=True)

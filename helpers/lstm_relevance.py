@@ -121,6 +121,15 @@ def _stack(model: keras.Model) -> _Stack:
     return _Stack(layers, W, bias, mask_value)
 
 
+def supports(model: keras.Model) -> bool:
+    """Whether :func:`lrp` and :func:`contextual_decomposition` can explain ``model``."""
+    try:
+        _stack(model)
+    except ValueError:
+        return False
+    return True
+
+
 def _inputs(model, X) -> tuple[np.ndarray, np.ndarray, _Stack]:
     """Checked inputs ``(n, T, F)`` float64, valid steps ``(n, T)`` and the weights."""
     stack = _stack(model)

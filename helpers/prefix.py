@@ -236,7 +236,12 @@ class _Walk:
                 sub_history = history[:-1] + [(history[-1][0][sl], history[-1][1][sl])] if history else []
                 self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
             return
-        packed = np.concatenate([inputs, states[parent]], axis=1)
+        packed = np.empty((len(parent), inputs.shape[1] + self.S), np.float32)
+        packed[:, : inputs.shape[1]] = inputs
+        if getattr(self.tree, "full", False):  # every node has two children: no gather
+            packed[:, inputs.shape[1] :] = np.repeat(states, 2, axis=0)
+        else:
+            packed[:, inputs.shape[1] :] = states[parent]
         _add("steps", len(parent))
         if t == self.T - 1 and self.last is not None:
             # The last step and the head in one call: the leaves' states never leave it.
