@@ -2,7 +2,9 @@
 
 Each chapter runs in its own process (nbclient), so the peak resident memory of
 its kernel is read cleanly from that process's finished children. Results are
-also written to `book/timings.csv`, which the workshop page shows.
+also written to `book/timings.csv`, which the workshop page shows, and each
+section's share (the cells under one `## ` heading, from nbclient's per-cell
+timestamps) to `book/section_timings.csv`, which the agenda's "run" column sums.
 """
 
 from __future__ import annotations
@@ -26,7 +28,19 @@ NotebookClient(nb, timeout=900, kernel_name="python3",
                resources={"metadata": {"path": sys.argv[2]}}).execute()
 seconds = time.perf_counter() - start
 peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024}))
+sections, current = {}, "(before the first section)"
+for cell in nb.cells:
+    if cell.cell_type == "markdown":
+        heads = [l[3:].strip() for l in cell.source.splitlines() if l.startswith("## ")]
+        current = heads[-1] if heads else current
+        continue
+    stamps = cell.metadata.get("execution", {})
+    if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+        from datetime import datetime
+        t0 = datetime.fromisoformat(stamps["iopub.execute_input"].replace("Z", "+00:00"))
+        t1 = datetime.fromisoformat(stamps["shell.execute_reply"].replace("Z", "+00:00"))
+        sections[current] = sections.get(current, 0.0) + (t1 - t0).total_seconds()
+print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "sections": sections}))
 """
 
 
@@ -40,7 +54,7 @@ def time_chapter(path: Path) -> dict:
 
 
 def run() -> list[dict]:
-    rows, table = [], []
+    rows, table, parts = [], [], []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         result = time_chapter(path)
         limit = LIMITS.get(path.stem, 90.0)
@@ -57,10 +71,15 @@ def run() -> list[dict]:
             "passed": True,
         })
         table.append((path.stem, f"{result['seconds']:.0f}", f"{result['peak_mib']:.0f}"))
+        parts += [(path.stem, name, f"{sec:.1f}") for name, sec in result["sections"].items()]
     with open(ROOT / "book" / "timings.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["chapter", "cold run (s)", "peak memory (MiB)"])
         writer.writerows(table)
+    with open(ROOT / "book" / "section_timings.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["chapter", "section", "seconds"])
+        writer.writerows(parts)
     return rows
 
 
