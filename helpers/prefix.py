@@ -579,7 +579,7 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
     zeros = np.zeros((n, S), np.float32)
     run = _suffix_call(model, plan, T, F, "states")
     states = _suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
-    run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "final")
+    run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "output")
     seq_x = states[:, :, _h_last(plan)]
     out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
     member = np.zeros((G, F), bool)
@@ -606,7 +606,12 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
         _add("steps", int((first - pp).sum()))  # count only the steps from each row's own start
         if plan.sequence_head:  # steps before the start are the unperturbed run's
             sub = np.where(steps[:, :, None] < first[:, None, None], seq_x[ii], sub)
-        out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
+            out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
+        else:  # "output": the head ran inside the suffix call
+            _add("head_rows", len(sub))
+            for counter in engine.count_evaluations.active:
+                counter.rows += len(sub)
+            out[ii, 1 + pp * G + gg] = sub[np.arange(len(sub)), target[ii]]
     return out
 
 
@@ -621,7 +626,7 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
     ``keep="states"``: every step's states ``(CHUNK, T, S)`` (a row's steps before its
     start hold its initial state), by stepping the cells; ``"sequence"``: the last
     layer's ``h`` from the start on ``(CHUNK, T, u)`` (zeros before), ``"final"``: its
-    last ``h`` ``(CHUNK, u)``, both by calling the model's LSTM layers with
+    last ``h`` ``(CHUNK, u)``, ``"output"``: the head on it ``(CHUNK, K)``, all by calling the model's LSTM layers with
     ``initial_state`` (faster than stepping the cells) from the chunk's smallest start,
     which every row must share (:func:`_chunk_starts`). A chunk of copies perturbed
     late costs only the late steps. ``chunk`` is the traced call's row count.
@@ -671,6 +676,9 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
             h = layer(h, initial_state=[h0, c0], training=False)
         if keep == "final":
             return h
+        if keep == "output":  # the head too: one call, the final states never leave it
+            y = plan.head(h, training=False)
+            return tf.reshape(y, (tf.shape(y)[0], -1))
         return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
 
     return lambda chunk: engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers, chunk=chunk)
