@@ -19,8 +19,9 @@ over the sequence, ...) to the leaves. Uses:
 
 Only models :func:`supports` accepts (LSTM layers fed by the input, then any
 head) take this path; callers fall back to one forward pass per perturbed input.
-Every pass is a traced call made by :func:`helpers.engine.compiled` and fed in
-``CHUNK``-row chunks by :func:`helpers.engine.run`.
+Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
+:func:`helpers.engine.run` in ``CHUNK``-row chunks, or ``SMALL_CHUNK``-row ones for
+the few rows of a tree's top levels or an unperturbed run (see :func:`_outputs`).
 """
 
 from __future__ import annotations
@@ -194,6 +195,27 @@ def _last_step_call(model, plan: _Plan, F: int):
     return lambda chunk: engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
 
 
+def _last_two_steps_call(model, plan: _Plan, F: int):
+    """``chunk ->`` traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
+
+    A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
+    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order.
+    """
+    step = _step_call(model, plan, F)(engine.CHUNK).make
+    u = plan.units[-1]
+
+    def make(packed):
+        rows = tf.shape(packed)[0]
+        state = tf.repeat(packed[:, 4 * F :], 2, axis=0)
+        state = step(tf.concat([tf.reshape(packed[:, : 2 * F], (-1, F)), state], axis=1))
+        nxt = tf.reshape(tf.repeat(packed[:, None, 2 * F : 4 * F], 2, axis=1), (-1, F))
+        h = step(tf.concat([nxt, tf.repeat(state, 2, axis=0)], axis=1))[:, -2 * u : -u]
+        y = plan.head(h, training=False)
+        return tf.reshape(y, (rows, -1))
+
+    return lambda chunk: engine.compiled(model, "prefix_last_two", (4 * F + 2 * sum(plan.units),), make, chunk=chunk)
+
+
 def _head_call(model, plan: _Plan, T: int):
     """``chunk ->`` traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
     u = plan.units[-1]
@@ -217,6 +239,7 @@ class _Walk:
         self.step = _step_call(model, plan, F)
         self.head = _head_call(model, plan, T)
         self.last = None if plan.sequence_head else _last_step_call(model, plan, F)
+        self.last_two = None if plan.sequence_head else _last_two_steps_call(model, plan, F)
         self.S = 2 * sum(plan.units)
         self.h_last = slice(self.S - 2 * plan.units[-1], self.S - plan.units[-1])
 
@@ -227,6 +250,9 @@ class _Walk:
     def _grow(self, t: int, meta: dict, states: np.ndarray, history: list) -> None:
         if t == self.T:
             self._leaves(meta, states, history)
+            return
+        if t == self.T - 2 and self.last_two is not None and getattr(self.tree, "full", False):
+            self._last_two(t, meta, states)
             return
         parent, inputs, child_meta = self.tree.children(t, meta)
         n = states.shape[0]
@@ -252,6 +278,21 @@ class _Walk:
         if self.plan.sequence_head:
             history = history + [(parent, new[:, self.h_last])]
         self._grow(t + 1, child_meta, new, history)
+
+    def _last_two(self, t: int, meta: dict, states: np.ndarray) -> None:
+        """A full tree's last two levels and the head in one call: 4 leaves per node."""
+        _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
+        _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
+        n, F = states.shape[0], inputs.shape[1]
+        packed = np.concatenate(
+            [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
+        )
+        _add("steps", 6 * n)
+        _add("head_rows", 4 * n)
+        for counter in engine.count_evaluations.active:
+            counter.rows += 4 * n
+        y = _outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
+        self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
 
     def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
         n = states.shape[0]
