@@ -27,6 +27,7 @@ from helpers.models import evaluate, pick
 from helpers.validation import (
     check_positive_int,
     check_seed,
+    mask_value,
     resolve_background,
     resolve_inputs,
     resolve_target,
@@ -41,7 +42,9 @@ def check_background(model: keras.Model, background, n_steps: int | None = None)
     from helpers.validation import model_shape
 
     T, F = model_shape(model)
-    return resolve_background(background, (T if n_steps is None else n_steps, F))
+    return resolve_background(
+        background, (T if n_steps is None else n_steps, F), mask_value=mask_value(model)
+    )
 
 
 def expected_value(model: keras.Model, background, *, target=None) -> float:
@@ -135,7 +138,7 @@ def coalition_values(model, X, background, masks, *, target=None) -> np.ndarray:
     """``v(S) = mean_b f(x_S, b_rest)`` for every sample and cell mask: ``(n, K)`` for masks ``(K, T*F)``."""
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
-    B = resolve_background(background, (T, F))
+    B = resolve_background(background, (T, F), mask_value=mask_value(model))
     masks = np.asarray(masks, dtype=bool)
     if masks.ndim != 2 or masks.shape[1] != T * F:
         raise ValueError(f"expected masks of shape (K, {T * F}) = (K, T * F), got {masks.shape}")
@@ -161,7 +164,7 @@ def exact_shapley(
     """
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
-    B = resolve_background(background, (T, F))
+    B = resolve_background(background, (T, F), mask_value=mask_value(model))
     if players not in LEVELS:
         raise ValueError(f"expected players in {LEVELS}, got {players!r}")
     if (
@@ -226,7 +229,7 @@ def kernel_shap(
 
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
-    B = resolve_background(background, (T, F))
+    B = resolve_background(background, (T, F), mask_value=mask_value(model))
     nsamples = check_positive_int(nsamples, "nsamples")
     seed = check_seed(seed)
     if players not in LEVELS:
@@ -274,7 +277,7 @@ def gradient_shap(model, X, *, background, target=None, nsamples: int = 200, see
 
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
-    B = resolve_background(background, (T, F))
+    B = resolve_background(background, (T, F), mask_value=mask_value(model))
     nsamples = check_positive_int(nsamples, "nsamples")
     rs = np.random.RandomState(check_seed(seed))  # noqa: NPY002  (shap's legacy draws)
     draws = np.array([(rs.choice(len(B)), rs.uniform()) for _ in range(n * nsamples)]).reshape(n, nsamples, 2)
