@@ -107,8 +107,12 @@ def _chapters() -> list[str]:
 
 @pytest.mark.parametrize("chapter", _chapters())
 def test_chapter_page_offers_download_and_launch_buttons(chapter):
-    """Learners take a chapter away as a notebook, or open it in Binder or Colab."""
-    import yaml
+    """Learners take a chapter away as a notebook; Binder and Colab once the book has a public home.
+
+    While ``repository.url`` is the placeholder (``helpers.repository``), the page must
+    offer no launch button at all: it would lead to an address that does not exist.
+    """
+    from helpers.repository import PLACEHOLDER_URL, repository
 
     page = SITE / "notebooks" / f"{chapter}.html"
     if not page.is_file():
@@ -117,9 +121,16 @@ def test_chapter_page_offers_download_and_launch_buttons(chapter):
     download = f"../_sources/notebooks/{chapter}.ipynb"
     assert f'href="{download}"' in html, f"{chapter}: no download-notebook button"
     assert (page.parent / download).resolve().is_file(), f"{chapter}: {download} is not in the site"
-    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    repo, _ = repository()
+    services = ("https://mybinder.org/v2/gh/", "https://colab.research.google.com/github/")
+    if repo is None:
+        slug = urlparse(PLACEHOLDER_URL).path.strip("/")
+        for service in services:
+            assert service not in html, f"{chapter}: a launch button to {service} with no public repository"
+        assert slug not in html, f"{chapter}: links the placeholder repository {PLACEHOLDER_URL}"
+        return
     slug = urlparse(repo).path.strip("/")
-    for service in ("https://mybinder.org/v2/gh/", "https://colab.research.google.com/github/"):
+    for service in services:
         expected = f"{service}{slug}/"
         assert expected in html and f"notebooks/{chapter}.ipynb" in html, (
             f"{chapter}: no launch button to {expected}...notebooks/{chapter}.ipynb"
