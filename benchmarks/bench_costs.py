@@ -21,9 +21,8 @@ are reported.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from timing import best_pair, row
 
 import helpers  # noqa: F401
 from helpers import checks, compare, models
@@ -35,33 +34,6 @@ BATCHED = ("feature sensitivity", "occlusion", "time-step masking")
 CHEAP_REPEATS, COSTLY_REPEATS = 7, 1
 
 
-def _best_pair(fn, base, repeats: int, warmup: bool = True) -> tuple[float, float]:
-    """Best CPU times of ``fn`` (``repeats`` runs) and ``base`` (``CHEAP_REPEATS`` runs), alternated."""
-    if warmup:
-        fn()
-    base()
-    best_fn = best_base = float("inf")
-    for k in range(max(repeats, CHEAP_REPEATS)):
-        for which, runs in ((fn, repeats), (base, CHEAP_REPEATS)):
-            if k >= runs:
-                continue
-            start = time.process_time()
-            which()
-            elapsed = time.process_time() - start
-            if which is fn:
-                best_fn = min(best_fn, elapsed)
-            else:
-                best_base = min(best_base, elapsed)
-    return best_fn, best_base
-
-
-def _row(name: str, ratio: float, target: float | None) -> dict:
-    return {
-        "benchmark": name,
-        "measured": round(ratio, 2),
-        "target": "report" if target is None else f"<= {target}",
-        "passed": True if target is None else bool(ratio <= target),
-    }
 
 
 def run() -> list[dict]:
@@ -79,12 +51,13 @@ def run() -> list[dict]:
             continue
         _, cost = compare.measure(method, model, X)  # counts evaluations; warms up
         costly = cost.forward > 1000 or cost.gradients > 32  # measure() has warmed these up
-        seconds, base = _best_pair(lambda m=method, mod=model: m.explain(mod, X),
+        seconds, base = best_pair(lambda m=method, mod=model: m.explain(mod, X),
                                    lambda mod=model: models.forward(mod, X),
-                                   COSTLY_REPEATS if costly else CHEAP_REPEATS, warmup=not costly)
+                                   COSTLY_REPEATS if costly else CHEAP_REPEATS, CHEAP_REPEATS,
+                                   warmup=not costly)
         counted = (f"{cost.passes:,.0f} NumPy unrolls/explanation" if method.lstm_only
                    else f"{cost.evaluations:,.0f} evaluations/explanation")
-        rows.append(_row(
+        rows.append(row(
             f"{name} ({counted}): time / one forward call",
             seconds / base, 1.5 if name in BATCHED else None,
         ))
@@ -94,20 +67,20 @@ def run() -> list[dict]:
     exact = compare.lineup(small_ref, **SETTINGS, exact=True)["exact Shapley"]
     Xs = small_ref[:4]
     _, cost = compare.measure(exact, small, Xs)
-    seconds, base = _best_pair(lambda: exact.explain(small, Xs), lambda: models.forward(small, Xs),
-                               COSTLY_REPEATS, warmup=False)
-    rows.append(_row(
+    seconds, base = best_pair(lambda: exact.explain(small, Xs), lambda: models.forward(small, Xs),
+                               COSTLY_REPEATS, CHEAP_REPEATS, warmup=False)
+    rows.append(row(
         f"exact Shapley, T=5 F=3 ({cost.evaluations:,.0f} evaluations/explanation): "
         "time / one forward call", seconds / base, None,
     ))
 
     attribution = rng.normal(size=X.shape)
     copies = np.repeat(X, 21, axis=0)
-    t_deletion, t_same_rows = _best_pair(
+    t_deletion, t_same_rows = best_pair(
         lambda: checks.deletion_curve(lstm, X, attribution, "draw", reference=reference,
                                           fractions=21),
         lambda: models.forward(lstm, copies), CHEAP_REPEATS)
-    rows.append(_row(f"deletion curve (21 fractions x {N}) / one forward call over the same rows",
+    rows.append(row(f"deletion curve (21 fractions x {N}) / one forward call over the same rows",
                      t_deletion / t_same_rows, 1.5))
     return rows
 

@@ -10,9 +10,8 @@ the per-step CD map (T splits, one vectorised pass over N * T rows) is reported.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from timing import best_pair, row
 
 import helpers  # noqa: F401
 from helpers import lstm_relevance as lr
@@ -23,29 +22,6 @@ REPEATS = 5
 GOAL = 10.0
 
 
-def _best_pair(fn, base, repeats: int = REPEATS) -> tuple[float, float]:
-    """Best CPU times of ``fn`` and ``base``, alternated after one warm-up call each."""
-    fn(), base()
-    best_fn = best_base = float("inf")
-    for _ in range(repeats):
-        for which in (fn, base):
-            start = time.process_time()
-            which()
-            elapsed = time.process_time() - start
-            if which is fn:
-                best_fn = min(best_fn, elapsed)
-            else:
-                best_base = min(best_base, elapsed)
-    return best_fn, best_base
-
-
-def _row(name: str, ratio: float, target: float | None) -> dict:
-    return {
-        "benchmark": name,
-        "measured": round(ratio, 2),
-        "target": "report" if target is None else f"<= {target}",
-        "passed": True if target is None else bool(ratio <= target),
-    }
 
 
 def run() -> list[dict]:
@@ -65,8 +41,8 @@ def run() -> list[dict]:
             (f"CD per step ({T} sets)", lambda m=model: lr.cd_scores(m, X), None),
         ]
         for name, fn, target in cases:
-            seconds, forward = _best_pair(fn, base)
-            rows.append(_row(f"{name}, {label}, N={N}: time / one forward call", seconds / forward, target))
+            seconds, forward = best_pair(fn, base, REPEATS)
+            rows.append(row(f"{name}, {label}, N={N}: time / one forward call", seconds / forward, target))
     return rows
 
 
