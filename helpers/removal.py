@@ -32,7 +32,7 @@ ORDERS = ("abs", "signed")
 
 
 class ROAD:
-    """Noisy linear imputation of removed cells from their kept time neighbours (ROAD).
+    """Noisy linear imputation of removed cells from their kept time neighbours (ROAD, chapter 7).
 
     Each removed cell equals the mean of its valid time neighbours (``t - 1``,
     ``t + 1``), removed neighbours solved jointly, per feature; then Gaussian noise
@@ -182,7 +182,7 @@ def cumulative_prediction_difference(
     model, X, attributions: np.ndarray, *, baseline, k=0.2, target=None, valid=None,
     order: str = "abs", reference=None, seed: int = 0, per_sample: bool = False,
 ):
-    """CPD: remove cells one at a time, highest ranked first; sum the output change. Higher is better.
+    """CPD (chapter 7): remove cells one at a time, highest ranked first; sum the output change.
 
     ``X`` ``(n, T, F)`` (or ragged), ``attributions`` ``(n, T, F)``. ``k``: the number of
     steps (cells), or a fraction of the ``T * F`` cells. ``order="abs"`` ranks by
@@ -190,8 +190,8 @@ def cumulative_prediction_difference(
     ``baseline``: ``"road"``, a :class:`ROAD`, or any form of
     :func:`helpers.validation.resolve_baseline` (``"mean"`` needs ``reference``).
     ``valid`` ``(n, T)`` marks further cells that never count (padded steps never do).
-    Returns the mean over samples (float) or, with ``per_sample=True``, ``(n,)``.
-    Costs ``n * (k + 1)`` forward rows.
+    Returns the mean over samples (float) or, with ``per_sample=True``, ``(n,)``;
+    higher is better. Costs ``n * (k + 1)`` forward rows.
     """
     return _cumulative(True, model, X, attributions, baseline, k, target, valid, order, reference,
                        seed, per_sample)
@@ -201,7 +201,7 @@ def cumulative_prediction_preservation(
     model, X, attributions: np.ndarray, *, baseline, k=0.2, target=None, valid=None,
     order: str = "abs", reference=None, seed: int = 0, per_sample: bool = False,
 ):
-    """CPP: :func:`cumulative_prediction_difference` removing the lowest ranked cells first. Lower is better.
+    """CPP (chapter 7): :func:`cumulative_prediction_difference`, lowest ranked first; lower is better.
 
     Same arguments and shapes; padded cells still come last, so they never count.
     """
