@@ -26,6 +26,9 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.1": "noise scale of the stock target, defined by its equation",
         "1.1": "the article's perturbation factor, a setting it defines",
     },
+    "10_troubleshooting": {
+        "0.1": "TimeSHAP's pruning tolerance, quoted from its error message",
+    },
 }
 
 # Chapters still being rewritten elsewhere this session (issue 22's chapter 7
