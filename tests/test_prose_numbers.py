@@ -108,13 +108,35 @@ def test_every_prose_number_is_glued(path):
     )
 
 
+def glued_names(code: str) -> list[re.Pattern]:
+    """Names glued in code, as patterns: an f-string name matches any fill."""
+    patterns = []
+    for fstring, name in re.findall(
+        r"""glue\(\s*(f?)["']([^"']+)["']""", code
+    ):
+        parts = re.split(r"\{[^}]*\}", name) if fstring else [name]
+        patterns.append(
+            re.compile("[\\w-]+".join(re.escape(p) for p in parts) + "$")
+        )
+    return patterns
+
+
+def test_glued_names_match_plain_and_fstring_glue():
+    code = 'glue("r2", 1)\nfor k in ks:\n    glue(f"del_{k}", 2)'
+    patterns = glued_names(code)
+    assert any(p.match("del_fs") for p in patterns)
+    assert any(p.match("r2") for p in patterns)
+    assert not any(p.match("ins_fs") for p in patterns)
+
+
 def test_glued_names_are_defined_in_the_chapter():
     for path in CHAPTERS:
         nb = nbformat.read(path, as_version=4)
         md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        patterns = glued_names(code)
         used = set(re.findall(r"\{glue(?::\w+)?\}`([\w-]+)", md))
         for name in used:
-            assert re.search(rf"""glue\(\s*["']{re.escape(name)}["']""", code), (
+            assert any(p.match(name) for p in patterns), (
                 f"{path.name}: {{glue}} {name!r} is never glued in a code cell"
             )
