@@ -38,7 +38,7 @@ MEASURE = """(i) => {
   const frame = document.querySelector('.reveal .slides').getBoundingClientRect();
   const outside = [], scrolled = [];
   for (const el of slide.querySelectorAll('*')) {
-    if (el.closest('aside.notes')) continue;
+    if (el.closest('aside.notes, mjx-assistive-mml')) continue;
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
     if (r.bottom > frame.bottom + 1 || r.right > frame.right + 1 || r.top < frame.top - 1 || r.left < frame.left - 1) {

@@ -55,6 +55,7 @@ FENCE = re.compile(r"^\s*([`:]{3,})\s*(\{[\w:-]+\})?\s*(.*)$")
 # A sentence ends at . ! or ?, perhaps closing emphasis ("**Truth.** Does ..."), before a capital.
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]\*)|(?<=[.!?]\*\*))\s+(?=[A-Z*_`\"])")
 LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+INTERRUPTS = re.compile(r"^(?:[-*+]|1[.)])\s+")
 
 
 @dataclass
@@ -97,8 +98,10 @@ def blocks(text: str) -> list[str]:
         elif not line.strip():
             i += 1
         else:
-            j = i
-            while j < len(lines) and lines[j].strip() and not lines[j].startswith("#") and not FENCE.match(lines[j]):
+            j = i + 1
+            # A list starting right under a paragraph line is its own block, as in CommonMark.
+            while (j < len(lines) and lines[j].strip() and not lines[j].startswith("#") and not FENCE.match(lines[j])
+                   and (is_list(lines[i]) or not INTERRUPTS.match(lines[j]))):
                 j += 1
             out.append("\n".join(lines[i:j]))
             i = j
@@ -308,11 +311,13 @@ def settle(slide: Slide | None, block: str | None, ctx: Context) -> None:
     return None
 
 
-def chapter_slides(nb: nbformat.NotebookNode, ctx: Context, page: str = "") -> list[Slide]:
+def chapter_slides(nb: nbformat.NotebookNode, ctx: Context, page: str = "", number: int | None = None) -> list[Slide]:
     """The deck of one executed chapter, by the rule in this module's docstring.
 
-    ``page`` is the chapter's web page relative to the deck (a "Read the chapter" link), or "".
+    ``page`` is the chapter's web page relative to the deck (a "Read the chapter" link), or "";
+    ``number`` the chapter's number, shown above its title.
     """
+    kicker = "Inside the LSTM" + (f", chapter {number}" if number is not None else "")
     slides: list[Slide] = []
     section = ""  # the current ## heading ("" before the first one)
     wants_lead = False
@@ -336,7 +341,8 @@ def chapter_slides(nb: nbformat.NotebookNode, ctx: Context, page: str = "") -> l
             if heading and len(heading.group(1)) == 1 and not slides:
                 title = ctx.inline(heading.group(2))
                 link = f'<p class="read"><a href="{page}">Read the chapter</a></p>' if page else ""
-                slides.append(Slide(f"<h1>{to_html(title, inline=True)}</h1>{link}", "title"))
+                slides.append(Slide(f'<p class="kicker">{kicker}</p><h1>{to_html(title, inline=True)}</h1>{link}',
+                                    "title"))
                 wants_lead = True
             elif heading and len(heading.group(1)) == 2:
                 section = ctx.inline(heading.group(2)).strip()
@@ -378,6 +384,8 @@ def chapter_slides(nb: nbformat.NotebookNode, ctx: Context, page: str = "") -> l
 
 STYLE = """
 :root { --r-main-font-size: 30px; }
+.reveal h1, .reveal h2, .reveal h3 { text-transform: none; }
+.reveal p.kicker { font-size: 0.8em; color: #555; }
 .reveal h1 { font-size: 1.9em; } .reveal h2 { font-size: 1.45em; } .reveal h3 { font-size: 1.0em; }
 .reveal p, .reveal li { text-align: left; line-height: 1.3; }
 .reveal section.title h1, .reveal section.title p { text-align: center; }
@@ -511,7 +519,8 @@ def write_decks(source: Path, out_dir: Path, site_pages: str = "../notebooks") -
     written = []
     for stem, nb in chapters.items():
         ctx = Context(glued(nb), bib, labels, titles)
-        slides = chapter_slides(nb, ctx, page=f"{site_pages}/{stem}.html" if site_pages else "")
+        number = int(stem[:2]) if stem[:2].isdigit() else None
+        slides = chapter_slides(nb, ctx, page=f"{site_pages}/{stem}.html" if site_pages else "", number=number)
         target = out_dir / f"{stem}.slides.html"
         target.write_text(page(re.sub(r"[*`]", "", ctx.inline(title_of(nb))) or stem, slides), encoding="utf-8")
         written.append(target)
