@@ -16,11 +16,10 @@ import functools
 import http.server
 import os
 import re
+import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
-
-import shutil
 
 import pytest
 
@@ -104,56 +103,90 @@ def test_the_workshop_page_links_every_deck():
     assert not broken, f"the workshop page links decks that are not in the site: {broken}"
 
 
-@pytest.mark.parametrize("chapter", _chapters())
-def test_every_slide_fits_and_shows_no_raw_markup(server, browser, chapter):
-    deck = SLIDES / f"{chapter}.slides.html"
-    assert deck.is_file(), f"no deck {deck}: `make book` writes one per chapter"
+def look(browser, url: str) -> dict:
+    """Open the deck at ``url`` at 1280 x 720 and measure every slide; record requests that fail or leave the host."""
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
-    errors, outside, failed = [], [], []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    seen: dict = {"errors": [], "outside": [], "failed": []}
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: seen["failed"].append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
     def route(r):
         if r.request.url.startswith(("data:", "blob:")) or urlparse(r.request.url).hostname == "127.0.0.1":
             r.continue_()
         else:
-            outside.append(r.request.url)
+            seen["outside"].append(r.request.url)
             r.abort()
 
     page.route("**/*", route)
     try:
-        page.goto(urljoin(server, f"slides/{chapter}.slides.html"), wait_until="networkidle")
+        page.goto(url, wait_until="networkidle")
         page.wait_for_function("window.Reveal && Reveal.isReady() && window.MathJax && MathJax.startup")
         page.evaluate("MathJax.startup.promise")
         page.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
-        n = page.evaluate("Reveal.getTotalSlides()")
-        shown = [page.evaluate(MEASURE, i) for i in range(n)]
-        images = page.evaluate("Array.from(document.images).map(i => [i.complete && i.naturalWidth > 0, i.alt])")
-        links = page.evaluate("Array.from(document.querySelectorAll('.slides a[href]')).map(a => a.href)")
+        seen["slides"] = [page.evaluate(MEASURE, i) for i in range(page.evaluate("Reveal.getTotalSlides()"))]
+        seen["images"] = page.evaluate(
+            "Array.from(document.images).map(i => [i.complete && i.naturalWidth > 0, i.alt])")
+        seen["links"] = page.evaluate("Array.from(document.querySelectorAll('.slides a[href]')).map(a => a.href)")
     finally:
         context.close()
+    return seen
 
-    assert n >= 4, f"{chapter}: {n} slides; expected at least the title, objectives, a section and takeaways"
-    assert not outside, f"{chapter}: the deck requested resources beyond 127.0.0.1: {outside}"
-    assert not failed and not errors, f"{chapter}: failed requests {failed}, console errors {errors}"
-    assert all(ok for ok, _ in images), f"{chapter}: images failed to load: {[a for ok, a in images if not ok]}"
-    assert all(alt for _, alt in images), f"{chapter}: a figure without alt text"
-    for link in links:
-        path = urlparse(link).path.lstrip("/")
-        assert (SITE / path).is_file(), f"{chapter}: the deck links {path}, not in the site"
-    problems = []
-    for i, slide in enumerate(shown):
+
+def problems(slides: list[dict]) -> list[str]:
+    """What is wrong with each measured slide: overflow, scrolling inside it, raw markup in its text."""
+    found = []
+    for i, slide in enumerate(slides):
         where = f"slide {i + 1} ({slide['title'].strip()[:40]!r})"
         if slide["outside"]:
-            problems.append(f"{where} overflows 1280 x 720: {slide['outside'][:3]}")
+            found.append(f"{where} overflows 1280 x 720: {slide['outside'][:3]}")
         if slide["scrolled"]:
-            problems.append(f"{where} scrolls inside: {slide['scrolled'][:3]}")
+            found.append(f"{where} scrolls inside: {slide['scrolled'][:3]}")
         raw = RAW.search(slide["text"])
         if raw:
             start = max(raw.start() - 30, 0)
-            problems.append(f"{where} shows raw markup {raw.group(0)!r}: ...{slide['text'][start:raw.end() + 30]!r}")
-    assert not problems, f"{chapter}:\n" + "\n".join(problems)
-    titles = [s["title"] for s in shown]
+            found.append(f"{where} shows raw markup {raw.group(0)!r}: ...{slide['text'][start:raw.end() + 30]!r}")
+    return found
+
+
+@pytest.mark.parametrize("chapter", _chapters())
+def test_every_slide_fits_and_shows_no_raw_markup(server, browser, chapter):
+    deck = SLIDES / f"{chapter}.slides.html"
+    assert deck.is_file(), f"no deck {deck}: `make book` writes one per chapter"
+    seen = look(browser, urljoin(server, f"slides/{chapter}.slides.html"))
+    titles = [s["title"] for s in seen["slides"]]
+    assert len(titles) >= 4, f"{chapter}: {len(titles)} slides; expected the title, objectives, sections, takeaways"
     assert any("Key takeaways" in t for t in titles), f"{chapter}: no takeaways slide"
+    assert not seen["outside"], f"{chapter}: the deck requested resources beyond 127.0.0.1: {seen['outside']}"
+    assert not seen["failed"] and not seen["errors"], f"{chapter}: {seen['failed']} {seen['errors']}"
+    images = seen["images"]
+    assert all(ok for ok, _ in images), f"{chapter}: images failed to load: {[a for ok, a in images if not ok]}"
+    assert all(alt for _, alt in images), f"{chapter}: a figure without alt text"
+    for link in seen["links"]:
+        path = urlparse(link).path.lstrip("/")
+        assert (SITE / path).is_file(), f"{chapter}: the deck links {path}, not in the site"
+    found = problems(seen["slides"])
+    assert not found, f"{chapter}:\n" + "\n".join(found)
+
+
+def test_the_measure_catches_overflow_and_raw_markup(browser, tmp_path):
+    """The check above can fail: a deck with a too-long slide and raw MyST is caught, a good slide is not."""
+    from tools import slides
+
+    deck = [slides.Slide("<h2>Fine</h2><p>One idea.</p>", "section"),
+            slides.Slide("<h2>Too long</h2>" + "<p>Words and more words.</p>" * 30, "section"),
+            slides.Slide("<h2>Raw</h2><p>See {term}`x` and :class: tip.</p>", "section"),
+            slides.Slide('<h2>Wide</h2><pre style="overflow:auto">' + "x" * 400 + "</pre>", "section")]
+    slides.copy_assets(tmp_path)
+    (tmp_path / "bad.slides.html").write_text(slides.page("Bad", deck), encoding="utf-8")
+    handler = functools.partial(QuietHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        seen = look(browser, f"http://127.0.0.1:{httpd.server_address[1]}/bad.slides.html")
+    finally:
+        httpd.shutdown()
+    found = problems(seen["slides"])
+    assert [f.split(" (")[0] for f in found] == ["slide 2", "slide 3", "slide 4"], found
+    assert "overflows" in found[0] and "raw markup" in found[1] and "scrolls inside" in found[2]
