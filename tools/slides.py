@@ -391,7 +391,8 @@ STYLE = """
 .reveal section.title h1, .reveal section.title p { text-align: center; }
 .reveal p.lead { font-size: 1.05em; }
 .reveal section.section h2 { margin-bottom: 0.8em; }
-.reveal img.figure { display: block; margin: 0.2em auto; max-width: 100%; max-height: 500px; }
+.reveal img.figure { display: block; margin: 0.2em auto; max-width: 100%; max-height: 530px; }
+.reveal section.figure h3 { margin: 0 0 0.2em; }
 .reveal p.caption { font-size: 0.72em; text-align: center; color: #333; margin: 0.3em 0 0; }
 .reveal .box { border-left: 10px solid #1a6fb0; background: #eef4fa; padding: 0.4em 1em; font-size: 0.9em; }
 .reveal .box.pitfall { border-color: #b5451b; background: #fbf0ea; }
