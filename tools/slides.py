@@ -327,7 +327,8 @@ def chapter_slides(nb: nbformat.NotebookNode, ctx: Context, page: str = "", numb
     for cell in nb.cells:
         if cell.cell_type == "code":
             introduces = settle(introduces, None, ctx)
-            if section and section not in SKIPPED_SECTIONS:
+            hidden = {"remove-cell", "remove-output"} & set(cell.metadata.get("tags", []))
+            if section and section not in SKIPPED_SECTIONS and not hidden:  # what the site shows, no more
                 slide = figure(cell, section, ctx)
                 if slide is not None:
                     slides.append(slide)
