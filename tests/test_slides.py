@@ -47,7 +47,7 @@ def chapter_like() -> nbformat.NotebookNode:
             "scores {glue:text}`auc:.2f`; see {doc}`02_other`."),
         printed,
         figure,
-        nbformat.from_dict({**figure, "metadata": {"tags": ["remove-cell"]}}),
+        nbformat.v4.new_code_cell("plt.show()", metadata={"tags": ["remove-cell"]}, outputs=figure.outputs),
         nbformat.v4.new_markdown_cell("````{admonition} Pitfall: a trap\n:class: warning\nDo **not**.\n\n"
                                       "```python\nx = 1\n```\n````"),
         nbformat.v4.new_markdown_cell("Plain prose is skipped.\n\n## Steps\n\nIt has two steps:\n\n1. one;\n2. two."),
