@@ -32,22 +32,10 @@ def display(text: str) -> str:
     return ROLE.sub(shown, text)
 
 
-def table_rows(markdown: str) -> list[list[str]]:
-    """The body rows of every pipe table, as lists of cells (`\\|` is a literal bar)."""
-    rows = []
-    for line in markdown.splitlines():
-        if not line.startswith("|") or re.match(r"^\|[\s|:-]+\|$", line):
-            continue
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-        rows.append(cells)
-    return rows
-
-
 def columns(markdown: str) -> list[dict[str, str]]:
     """Each table's body rows as dicts keyed by its header."""
     out, header = [], None
-    lines = markdown.splitlines()
-    for i, line in enumerate(lines):
+    for line in markdown.splitlines():
         if not line.startswith("|"):
             header = None
             continue
