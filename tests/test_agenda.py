@@ -123,6 +123,13 @@ def instructor_notes(page: str) -> set[str]:
     return set(re.findall(r"^\*\*Chapter (\d+)\b", notes, re.M))
 
 
+def chapter_notes(page: str, number: str) -> str:
+    """One chapter's paragraph of instructor notes (empty if it has none)."""
+    notes = page.split("## Instructor notes", 1)[-1].split("\n## ", 1)[0]
+    found = re.search(rf"^\*\*Chapter {number}\b.*?(?=\n\n|\Z)", notes, re.M | re.S)
+    return found.group(0) if found else ""
+
+
 def minute_problems(table: list[dict], setup: float, session: int | None) -> list[str]:
     problems, *slots, total = [[], *table]
     name = f"agenda ending {total['end'] // 60}:{total['end'] % 60:02d}"
@@ -215,6 +222,8 @@ def agenda_problems(page: str, facts: dict, runs: dict[str, str], setup: float) 
             if "see chapter 6, second half-day" not in " ".join(scheduled["7"].values()):
                 problems.append("chapter 7 is taught without chapter 6, and its slot does not say that the "
                                 "LRP and CD rows are 'see chapter 6, second half-day'")
+            if "see chapter 6, second half-day" not in " ".join(chapter_notes(page, "7").split()):
+                problems.append("chapter 7's instructor notes do not say 'see chapter 6, second half-day'")
             if not any(re.match(r"Chapter 6,", s["slot"]) for t in tables[k + 1:] for s in t):
                 problems.append("chapter 7's LRP and CD rows point to a second half-day that does not teach chapter 6")
         missing = set(scheduled) - instructor_notes(page)
@@ -314,7 +323,9 @@ def test_a_wrong_run_time_is_caught(inputs):
 
 def test_chapter_7_without_chapter_6_must_say_so(inputs):
     problems = broken(inputs, "decomposition: see chapter 6, second half-day)", "decomposition)")
-    assert any("see chapter 6, second half-day" in p for p in problems), problems
+    assert any("its slot does not say" in p for p in problems), problems
+    problems = broken(inputs, "*see\nchapter 6, second half-day*", "chapter 6")
+    assert any("instructor notes do not say" in p for p in problems), problems
 
 
 def test_missing_instructor_notes_are_caught(inputs):
