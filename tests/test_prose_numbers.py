@@ -26,6 +26,11 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.1": "noise scale of the stock target, defined by its equation",
         "1.1": "the article's perturbation factor, a setting it defines",
     },
+    "08_your_model": {
+        "0.5": "the sanity check's pass threshold, a setting; chance level "
+        "of a random deletion area, by definition",
+        "1.5": "size of the planted bump in standard deviations, a setting",
+    },
     "10_troubleshooting": {
         "0.1": "TimeSHAP's pruning tolerance, quoted from its error message",
     },
@@ -40,7 +45,6 @@ PENDING = {
     "04_shap": "not yet converted to glued numbers",
     "05_hidden_states": "not yet converted to glued numbers",
     "06_lstm_relevance": "not yet converted to glued numbers",
-    "08_your_model": "not yet converted to glued numbers",
 }
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?%|(?<![\w.])\d+\.\d+(?![\w])")
