@@ -20,8 +20,8 @@ over the sequence, ...) to the leaves. Uses:
 Only models :func:`supports` accepts (LSTM layers fed by the input, then any
 head) take this path; callers fall back to one forward pass per perturbed input.
 Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
-:func:`helpers.engine.run` in ``CHUNK``-row chunks, or ``SMALL_CHUNK``-row ones for
-the few rows of a tree's top levels or an unperturbed run (see :func:`_outputs`).
+:func:`helpers.engine.run` in chunks of its bucket sizes, so the few rows of a tree's
+top levels or of an unperturbed run pad to 8 or 64 rows, not thousands.
 """
 
 from __future__ import annotations
@@ -43,9 +43,6 @@ MAX_EXACT_STEPS = 22
 
 #: Most tree nodes stepped at one level before the level is split (memory bound).
 MAX_NODES = 1 << 16
-
-#: Most rows left after the whole ``CHUNK``s that go through ``SMALL_CHUNK``-row calls.
-SMALL_LIMIT = 1024
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -136,39 +133,21 @@ def supports(model) -> bool:
 
 
 def _outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) -> np.ndarray:
-    """Every output of ``call(chunk) -> (rows, ...)`` over ``X`` ``(N, ...)``, as one array.
-
-    ``call(chunk)`` is the pass compiled for ``chunk`` rows. Whole ``CHUNK``s go through
-    the large call; a remainder of at most ``SMALL_LIMIT`` rows (a tree's top levels,
-    one unperturbed run) through ``SMALL_CHUNK`` calls, so little of it is padding.
-    """
-    parts = []
-    for lo, hi, chunk in _layout(X.shape[0]):
-        if hi > lo:
-            sub = [a[lo:hi] for a in extras]
-            parts += [y.numpy()[:rows] for _, rows, y in engine.run(call(chunk), X[lo:hi], *sub, count=count)]
+    """Every output of ``call`` over ``X`` ``(N, ...)``, as one array, in the engine's bucketed chunks."""
+    parts = [y.numpy()[:rows] for _, rows, y in engine.run(call, X, *extras, count=count)]
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
-def _layout(n: int) -> tuple[tuple[int, int, int], ...]:
-    """How :func:`_outputs` feeds ``n`` rows: ``(lo, hi, chunk)`` for the large and the small calls."""
-    bulk = n - n % engine.CHUNK
-    if n - bulk > SMALL_LIMIT:
-        bulk = n
-    return ((0, bulk, engine.CHUNK), (bulk, n, engine.SMALL_CHUNK))
-
-
 def _chunk_starts(start: np.ndarray) -> np.ndarray:
-    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`_outputs` chunks)."""
+    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`helpers.engine.layout` chunks)."""
     out = start.copy()
-    for lo, hi, chunk in _layout(len(start)):
-        for a in range(lo, hi, chunk):
-            out[a : min(hi, a + chunk)] = start[a : min(hi, a + chunk)].min()
+    for lo, rows, _ in engine.layout(len(start)):
+        out[lo : lo + rows] = start[lo : lo + rows].min()
     return out
 
 
 def _step_call(model, plan: _Plan, F: int):
-    """``chunk ->`` traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
+    """Traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
 
     def make(packed):
         inp, off, out = packed[:, :F], F, []
@@ -179,12 +158,12 @@ def _step_call(model, plan: _Plan, F: int):
             out += [h, c]
         return tf.concat(out, axis=1)
 
-    return lambda chunk: engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
+    return engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make)
 
 
 def _last_step_call(model, plan: _Plan, F: int):
-    """``chunk ->`` traced last step then head ``(chunk, F + S) -> (chunk, K)`` (head on the final state)."""
-    step = _step_call(model, plan, F)(engine.CHUNK).make
+    """Traced last step then head ``(chunk, F + S) -> (chunk, K)`` (head on the final state)."""
+    step = _step_call(model, plan, F).make
     u = plan.units[-1]
 
     def make(packed):
@@ -192,16 +171,16 @@ def _last_step_call(model, plan: _Plan, F: int):
         out = plan.head(h, training=False)
         return tf.reshape(out, (tf.shape(out)[0], -1))
 
-    return lambda chunk: engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
+    return engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make)
 
 
 def _last_two_steps_call(model, plan: _Plan, F: int):
-    """``chunk ->`` traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
+    """Traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
 
     A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
     leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order.
     """
-    step = _step_call(model, plan, F)(engine.CHUNK).make
+    step = _step_call(model, plan, F).make
     u = plan.units[-1]
 
     def make(packed):
@@ -213,11 +192,11 @@ def _last_two_steps_call(model, plan: _Plan, F: int):
         y = plan.head(h, training=False)
         return tf.reshape(y, (rows, -1))
 
-    return lambda chunk: engine.compiled(model, "prefix_last_two", (4 * F + 2 * sum(plan.units),), make, chunk=chunk)
+    return engine.compiled(model, "prefix_last_two", (4 * F + 2 * sum(plan.units),), make)
 
 
 def _head_call(model, plan: _Plan, T: int):
-    """``chunk ->`` traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
+    """Traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
     u = plan.units[-1]
     shape = (T, u) if plan.sequence_head else (u,)
 
@@ -225,7 +204,7 @@ def _head_call(model, plan: _Plan, T: int):
         out = plan.head(h, training=False)
         return tf.reshape(out, (tf.shape(out)[0], -1))
 
-    return lambda chunk: engine.compiled(model, "prefix_head", shape, make, chunk=chunk)
+    return engine.compiled(model, "prefix_head", shape, make)
 
 
 # --- the tree walk ---------------------------------------------------------------------
@@ -702,7 +681,7 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
         return tf.transpose(frames.stack(), (1, 0, 2))
 
     if keep == "states":
-        return lambda chunk: engine.compiled(model, "prefix_suffix_states", (T * F + S,), make, chunk=chunk)
+        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
 
     def make_layers(packed, remaining):
         # The model's own LSTM layers from the chunk's earliest start; callers give every
@@ -722,7 +701,7 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
             return tf.reshape(y, (tf.shape(y)[0], -1))
         return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
 
-    return lambda chunk: engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers, chunk=chunk)
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
 
 
 def _suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:

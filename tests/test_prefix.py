@@ -452,9 +452,8 @@ def test_chunks_with_different_starts_give_the_same_values(data, monkeypatch):
     model = MODELS["stacked_odd"]()
     whole = perturbation.occlusion(model, X, baseline=B[2], window=2, prefix_sharing=False)
     # Tiny chunks: copies perturbed at different steps share chunks, large and small ones.
+    monkeypatch.setattr(engine, "BUCKETS", (4, 8))
     monkeypatch.setattr(engine, "CHUNK", 8)
-    monkeypatch.setattr(engine, "SMALL_CHUNK", 4)
-    monkeypatch.setattr(prefix, "SMALL_LIMIT", 4)
     with prefix.count_cell_steps() as counter:
         shared = perturbation.occlusion(model, X, baseline=B[2], window=2)
     np.testing.assert_allclose(shared, whole, atol=1e-5)
