@@ -26,7 +26,10 @@ top levels or of an unperturbed run pad to 8 or 64 rows, not thousands.
 
 from __future__ import annotations
 
+import contextlib
+import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import comb
 
@@ -62,6 +65,8 @@ class count_cell_steps:
 
     A node-step advances one prefix by one time step through every LSTM layer of
     the model; a plain forward pass over ``n`` sequences of ``T`` steps costs ``n T``.
+    ``.seconds`` maps each part of the work (e.g. ``"unperturbed pass"``, ``"copy
+    building"``, ``"cell steps"``) to the wall seconds spent in it, for profiling.
     """
 
     active: list[count_cell_steps] = []
@@ -69,6 +74,7 @@ class count_cell_steps:
     def __enter__(self) -> count_cell_steps:
         self.steps = 0
         self.head_rows = 0
+        self.seconds: dict[str, float] = {}
         count_cell_steps.active.append(self)
         return self
 
@@ -79,6 +85,21 @@ class count_cell_steps:
 def _add(name: str, value: int) -> None:
     for counter in count_cell_steps.active:
         setattr(counter, name, getattr(counter, name) + int(value))
+
+
+@contextlib.contextmanager
+def _clock(part: str) -> Iterator[None]:
+    """Add the wall seconds of the block to ``part`` of every active counter (free when none is)."""
+    if not count_cell_steps.active:
+        yield
+        return
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        elapsed = time.perf_counter() - start
+        for counter in count_cell_steps.active:
+            counter.seconds[part] = counter.seconds.get(part, 0.0) + elapsed
 
 
 # --- which models, and how to run them in pieces -------------------------------------
@@ -233,7 +254,8 @@ class _Walk:
         if t == self.T - 2 and self.last_two is not None and getattr(self.tree, "full", False):
             self._last_two(t, meta, states)
             return
-        parent, inputs, child_meta = self.tree.children(t, meta)
+        with _clock("tree building"):
+            parent, inputs, child_meta = self.tree.children(t, meta)
         n = states.shape[0]
         if len(parent) > MAX_NODES and n > 1:
             # Too many children at once: split this level's nodes; no node is computed twice.
@@ -241,37 +263,45 @@ class _Walk:
                 sub_history = history[:-1] + [(history[-1][0][sl], history[-1][1][sl])] if history else []
                 self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
             return
-        packed = np.empty((len(parent), inputs.shape[1] + self.S), np.float32)
-        packed[:, : inputs.shape[1]] = inputs
-        if getattr(self.tree, "full", False):  # every node has two children: no gather
-            packed[:, inputs.shape[1] :] = np.repeat(states, 2, axis=0)
-        else:
-            packed[:, inputs.shape[1] :] = states[parent]
+        with _clock("tree building"):
+            packed = np.empty((len(parent), inputs.shape[1] + self.S), np.float32)
+            packed[:, : inputs.shape[1]] = inputs
+            if getattr(self.tree, "full", False):  # every node has two children: no gather
+                packed[:, inputs.shape[1] :] = np.repeat(states, 2, axis=0)
+            else:
+                packed[:, inputs.shape[1] :] = states[parent]
         _add("steps", len(parent))
         if t == self.T - 1 and self.last is not None:
             # The last step and the head in one call: the leaves' states never leave it.
             _add("head_rows", len(parent))
-            self.tree.collect(child_meta, _outputs(self.last, packed, count="rows").astype(np.float64))
+            with _clock("last step and head"):
+                y = _outputs(self.last, packed, count="rows").astype(np.float64)
+            with _clock("collect"):
+                self.tree.collect(child_meta, y)
             return
-        new = _outputs(self.step, packed)
+        with _clock("cell steps"):
+            new = _outputs(self.step, packed)
         if self.plan.sequence_head:
             history = history + [(parent, new[:, self.h_last])]
         self._grow(t + 1, child_meta, new, history)
 
     def _last_two(self, t: int, meta: dict, states: np.ndarray) -> None:
         """A full tree's last two levels and the head in one call: 4 leaves per node."""
-        _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
-        _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
-        n, F = states.shape[0], inputs.shape[1]
-        packed = np.concatenate(
-            [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
-        )
+        with _clock("tree building"):
+            _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
+            _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
+            n, F = states.shape[0], inputs.shape[1]
+            packed = np.concatenate(
+                [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
+            )
         _add("steps", 6 * n)
         _add("head_rows", 4 * n)
         for counter in engine.count_evaluations.active:
             counter.rows += 4 * n
-        y = _outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
-        self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
+        with _clock("last two steps and head"):
+            y = _outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
+        with _clock("collect"):
+            self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
 
     def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
         n = states.shape[0]
@@ -597,11 +627,12 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
         return out
     S = 2 * sum(plan.units)
     zeros = np.zeros((n, S), np.float32)
-    run = _suffix_call(model, plan, T, F, "states")
-    states = _suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
+    with _clock("unperturbed pass"):
+        run = _suffix_call(model, plan, T, F, "states")
+        states = _suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
+        seq_x = states[:, :, _h_last(plan)]
+        out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
     run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "output")
-    seq_x = states[:, :, _h_last(plan)]
-    out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
     member = np.zeros((G, F), bool)
     for g, feats in enumerate(groups):
         member[g, feats] = True
@@ -613,20 +644,23 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
     for lo in range(0, len(p), block):
         hi = min(len(p), lo + block)
         pp, gg, ii = p[lo:hi], g[lo:hi], i[lo:hi]
-        copies = X[ii].copy()
         steps = np.arange(T)[None, :]
-        on = (steps >= pp[:, None]) & (steps < pp[:, None] + window)  # (rows, T)
-        replace = on[:, :, None] & member[gg][:, None, :]
-        copies[replace] = np.broadcast_to(B[ii], copies.shape)[replace]
-        # A chunk runs from its smallest start, so every row starts there, from the
-        # unperturbed state (its steps up to its own start are unperturbed): no mask.
-        first = _chunk_starts(pp)
-        init = np.where((first > 0)[:, None], states[ii, np.maximum(first - 1, 0)], 0.0).astype(np.float32)
-        sub = _suffix(run, copies, init, first.astype(np.int32))
+        with _clock("copy building"):
+            copies = X[ii].copy()
+            on = (steps >= pp[:, None]) & (steps < pp[:, None] + window)  # (rows, T)
+            replace = on[:, :, None] & member[gg][:, None, :]
+            copies[replace] = np.broadcast_to(B[ii], copies.shape)[replace]
+            # A chunk runs from its smallest start, so every row starts there, from the
+            # unperturbed state (its steps up to its own start are unperturbed): no mask.
+            first = _chunk_starts(pp)
+            init = np.where((first > 0)[:, None], states[ii, np.maximum(first - 1, 0)], 0.0).astype(np.float32)
+        with _clock("perturbed suffixes" + ("" if plan.sequence_head else " and head")):
+            sub = _suffix(run, copies, init, first.astype(np.int32))
         _add("steps", int((first - pp).sum()))  # count only the steps from each row's own start
         if plan.sequence_head:  # steps before the start are the unperturbed run's
             sub = np.where(steps[:, :, None] < first[:, None, None], seq_x[ii], sub)
-            out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
+            with _clock("head"):
+                out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
         else:  # "output": the head ran inside the suffix call
             _add("head_rows", len(sub))
             for counter in engine.count_evaluations.active:
