@@ -50,7 +50,11 @@ class _Floor:
         if key not in self.calls:
             model = self.model
             if kind == "forward":
-                self.calls[key] = _exact(lambda x: model(x, training=False), rows, (T, F))
+
+                def forward(x):
+                    return model(x, training=False)
+
+                self.calls[key] = _exact(forward, rows, (T, F))
             else:
 
                 def grad(x):
@@ -109,8 +113,8 @@ def _cases(model, X: np.ndarray, floor: _Floor):
         ),
         ("occlusion", lambda: perturbation.occlusion(model, X, baseline="zeros"), occlusion_floor(False)),
         (
-            "time-step masking",
-            lambda: perturbation.mask_time_steps(model, X, baseline="zeros"),
+            "time-step masking",  # (n, T, F), each step's value repeated over its features
+            lambda: perturbation.mask_time_steps(model, X, baseline="zeros")[:, :, 0],
             occlusion_floor(True),
         ),
     ]
