@@ -47,6 +47,11 @@ MAX_EXACT_STEPS = 22
 #: Most tree nodes stepped at one level before the level is split (memory bound).
 MAX_NODES = 1 << 16
 
+#: Occlusion and masking with fewer rows (copies plus originals) than this run as one
+#: plain forward pass: sharing prefixes saves cell steps but costs three or more
+#: compiled calls, which is slower below about a thousand rows (``bench_sizes``).
+PLAIN_BELOW = 1024
+
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -625,6 +630,11 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
     out = np.zeros((n, 1 + positions * G))
     if n == 0:
         return out
+    member = np.zeros((G, F), bool)
+    for g, feats in enumerate(groups):
+        member[g, feats] = True
+    if n * (1 + positions * G) < PLAIN_BELOW:
+        return _occlude_plain(model, X, B, window, member, positions, target)
     S = 2 * sum(plan.units)
     zeros = np.zeros((n, S), np.float32)
     with _clock("unperturbed pass"):
@@ -633,9 +643,6 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
         seq_x = states[:, :, _h_last(plan)]
         out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
     run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "output")
-    member = np.zeros((G, F), bool)
-    for g, feats in enumerate(groups):
-        member[g, feats] = True
     # Copies ordered by start step, so each CHUNK starts computing at almost its rows' start.
     p = np.repeat(np.arange(positions), G * n)
     g = np.tile(np.repeat(np.arange(G), n), positions)
@@ -667,6 +674,26 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
                 counter.rows += len(sub)
             out[ii, 1 + pp * G + gg] = sub[np.arange(len(sub)), target[ii]]
     return out
+
+
+def _occlude_plain(model, X, B, window, member, positions, target) -> np.ndarray:
+    """:func:`_occlude`'s outputs from one forward pass over every copy (few rows: fewer calls)."""
+    from helpers.models import evaluate
+
+    n, T, F = X.shape
+    G = len(member)
+    with _clock("copy building"):
+        copies = np.repeat(X[None], 1 + positions * G, axis=0)  # (1 + positions G, n, T, F)
+        for p in range(positions):
+            for g in range(G):
+                cells = np.s_[p : p + window, member[g]]
+                copies[1 + p * G + g][(slice(None), *cells)] = B[(slice(None), *cells)]
+    rows = copies.shape[0] * n
+    _add("steps", rows * T)
+    _add("head_rows", rows)
+    with _clock("plain forward"):
+        y = evaluate(model, copies.reshape(rows, T, F)).reshape(copies.shape[0], n, -1)
+    return y[:, np.arange(n), target].T  # (n, 1 + positions G)
 
 
 def _h_last(plan: _Plan) -> slice:
