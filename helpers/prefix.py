@@ -200,21 +200,50 @@ def _last_step_call(model, plan: _Plan, F: int):
     return engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make)
 
 
+def _branch(plan: _Plan, states: list, inputs):
+    """Step every LSTM layer from parent states into ``k`` children at once, sharing ``h @ U``.
+
+    ``states``: per layer ``(h, c)`` of shape ``P + (u,)``; ``inputs``: ``P + (k, F)`` (or
+    broadcastable to it). Children share their parent's recurrent term ``h @ U + bias``,
+    so it is computed once per parent, not once per child; the gates are Keras' LSTM
+    cell's (``i, f, c, o`` order). Returns per layer ``(h, c)`` of shape ``P + (k, u)``.
+    """
+    out, inp = [], inputs
+    for layer, (h, c) in zip(plan.layers, states):
+        cell = layer.cell
+        rec = tf.tensordot(h, tf.convert_to_tensor(cell.recurrent_kernel), axes=1)
+        if cell.use_bias:
+            rec = rec + tf.convert_to_tensor(cell.bias)
+        z = tf.tensordot(inp, tf.convert_to_tensor(cell.kernel), axes=1) + rec[..., None, :]
+        z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
+        gate = cell.recurrent_activation
+        c = gate(z_f) * c[..., None, :] + gate(z_i) * cell.activation(z_c)
+        h = gate(z_o) * cell.activation(c)
+        out.append((h, c))
+        inp = h
+    return out
+
+
 def _last_two_steps_call(model, plan: _Plan, F: int):
     """Traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
 
     A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
-    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order.
+    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order. Each
+    level steps a parent's two children together (:func:`_branch`), so the recurrent
+    products are computed for 3 states per row, not 6.
     """
-    step = _step_call(model, plan, F).make
     u = plan.units[-1]
 
     def make(packed):
         rows = tf.shape(packed)[0]
-        state = tf.repeat(packed[:, 4 * F :], 2, axis=0)
-        state = step(tf.concat([tf.reshape(packed[:, : 2 * F], (-1, F)), state], axis=1))
-        nxt = tf.reshape(tf.repeat(packed[:, None, 2 * F : 4 * F], 2, axis=1), (-1, F))
-        h = step(tf.concat([nxt, tf.repeat(state, 2, axis=0)], axis=1))[:, -2 * u : -u]
+        states, off = [], 4 * F
+        for w in plan.units:
+            states.append((packed[:, off : off + w], packed[:, off + w : off + 2 * w]))
+            off += 2 * w
+        states = _branch(plan, states, tf.reshape(packed[:, : 2 * F], (-1, 2, F)))  # (rows, 2, w)
+        # The last step's inputs are the same for both children: (rows, 1, 2, F) broadcasts.
+        states = _branch(plan, states, tf.reshape(packed[:, 2 * F : 4 * F], (-1, 1, 2, F)))
+        h = tf.reshape(states[-1][0], (-1, u))  # leaves bb, bx, xb, xx per row
         y = plan.head(h, training=False)
         return tf.reshape(y, (rows, -1))
 
