@@ -15,7 +15,7 @@ problem's shape). Rows:
   in it).
 
 Timings are CPU seconds (``timing.best_pair``), interleaved, best of ``REPEATS``,
-so a busy machine disturbs the ratios less. Per-part wall seconds of one run
+so a busy machine disturbs the ratios less. Per-part CPU seconds of one run
 (``prefix.count_cell_steps().seconds``: the unperturbed pass, copy building, the
 cell steps, the head) are reported as fractions of the forward path's time.
 """
@@ -36,11 +36,11 @@ REPEATS = 5
 
 
 def _profiled(fn) -> tuple[float, object]:
-    """``(wall seconds, counter)`` of one run of ``fn`` inside ``prefix.count_cell_steps``."""
+    """``(CPU seconds, counter)`` of one run of ``fn`` inside ``prefix.count_cell_steps``."""
     with prefix.count_cell_steps() as counter:
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        total = time.perf_counter() - start
+        total = time.process_time() - start
     return total, counter
 
 
@@ -48,7 +48,7 @@ def _parts(name: str, total: float, seconds: dict[str, float], ratio: float) -> 
     """One report row per part of the prefix path's work, as a share of the forward path's time.
 
     ``ratio`` is the prefix path's time over the forward path's; each part's share of the
-    profiled run (wall seconds) is scaled by it, and the rest (checks, Python) is "other".
+    profiled run (CPU seconds) is scaled by it, and the rest (checks, Python) is "other".
     """
     shares = {part: s / total for part, s in seconds.items()}
     shares["other"] = 1.0 - sum(shares.values())
