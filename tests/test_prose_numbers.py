@@ -26,6 +26,14 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.1": "noise scale of the stock target, defined by its equation",
         "1.1": "the article's perturbation factor, a setting it defines",
     },
+    "04_shap": {
+        "0.6": "coefficient of the volume term, from the stock target's equation",
+        "1.0": "weight of open@t, from the stock target's equation",
+        "0.5": "weight of close@t-2 in the target's equation; AUROC's chance "
+        "level; the adding baseline's value, set in the code",
+        "98%": "the range the code takes: 1st to 99th percentile",
+        "0.01": "TimeSHAP's pruning tolerance, a setting the code chooses",
+    },
     "10_troubleshooting": {
         "0.1": "TimeSHAP's pruning tolerance, quoted from its error message",
     },
@@ -37,7 +45,6 @@ PENDING = {
     "07_which_to_trust": "chapter 7 is converted to glued numbers separately",
     "02_sensitivity": "not yet converted to glued numbers",
     "03_attention": "not yet converted to glued numbers",
-    "04_shap": "not yet converted to glued numbers",
     "05_hidden_states": "not yet converted to glued numbers",
     "06_lstm_relevance": "not yet converted to glued numbers",
     "08_your_model": "not yet converted to glued numbers",
