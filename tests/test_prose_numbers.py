@@ -34,6 +34,14 @@ ALLOWED: dict[str, dict[str, str]] = {
         "98%": "the range the code takes: 1st to 99th percentile",
         "0.01": "TimeSHAP's pruning tolerance, a setting the code chooses",
     },
+    "05_hidden_states": {
+        "0.5": "mean of U[0, 1] in the standardisation the text writes out; "
+        "AUROC's chance level",
+        "0.1": "saturation threshold (shut), the definition the text adopts",
+        "0.9": "saturation threshold (open), the definition the text adopts",
+        "0.2": "t / T at step 1: the limit on R² the text derives",
+        "0.4": "t / T at step 2: the limit on R² the text derives",
+    },
     "10_troubleshooting": {
         "0.1": "TimeSHAP's pruning tolerance, quoted from its error message",
     },
@@ -45,7 +53,6 @@ PENDING = {
     "07_which_to_trust": "chapter 7 is converted to glued numbers separately",
     "02_sensitivity": "not yet converted to glued numbers",
     "03_attention": "not yet converted to glued numbers",
-    "05_hidden_states": "not yet converted to glued numbers",
     "06_lstm_relevance": "not yet converted to glued numbers",
     "08_your_model": "not yet converted to glued numbers",
 }
