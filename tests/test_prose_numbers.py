@@ -42,6 +42,9 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.2": "t / T at step 1: the limit on R² the text derives",
         "0.4": "t / T at step 2: the limit on R² the text derives",
     },
+    "06_lstm_relevance": {
+        "0.1": "epsilon = 0.1, an LRP rule setting the chapter tries",
+    },
     "10_troubleshooting": {
         "0.1": "TimeSHAP's pruning tolerance, quoted from its error message",
     },
@@ -53,7 +56,6 @@ PENDING = {
     "07_which_to_trust": "chapter 7 is converted to glued numbers separately",
     "02_sensitivity": "not yet converted to glued numbers",
     "03_attention": "not yet converted to glued numbers",
-    "06_lstm_relevance": "not yet converted to glued numbers",
     "08_your_model": "not yet converted to glued numbers",
 }
 
