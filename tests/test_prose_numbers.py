@@ -26,6 +26,25 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.1": "noise scale of the stock target, defined by its equation",
         "1.1": "the article's perturbation factor, a setting it defines",
     },
+    "04_shap": {
+        "0.6": "coefficient of the volume term, from the stock target's equation",
+        "1.0": "weight of open@t, from the stock target's equation",
+        "0.5": "weight of close@t-2 in the target's equation; AUROC's chance "
+        "level; the adding baseline's value, set in the code",
+        "98%": "the range the code takes: 1st to 99th percentile",
+        "0.01": "TimeSHAP's pruning tolerance, a setting the code chooses",
+    },
+    "05_hidden_states": {
+        "0.5": "mean of U[0, 1] in the standardisation the text writes out; "
+        "AUROC's chance level",
+        "0.1": "saturation threshold (shut), the definition the text adopts",
+        "0.9": "saturation threshold (open), the definition the text adopts",
+        "0.2": "t / T at step 1: the limit on R² the text derives",
+        "0.4": "t / T at step 2: the limit on R² the text derives",
+    },
+    "06_lstm_relevance": {
+        "0.1": "epsilon = 0.1, an LRP rule setting the chapter tries",
+    },
     "07_which_to_trust": {
         "0.8": "lag-one correlation of the box task's AR(1) background, a "
         "setting (ar_coef=0.8)",
@@ -55,9 +74,6 @@ ALLOWED: dict[str, dict[str, str]] = {
 PENDING = {
     "02_sensitivity": "not yet converted to glued numbers",
     "03_attention": "not yet converted to glued numbers",
-    "04_shap": "not yet converted to glued numbers",
-    "05_hidden_states": "not yet converted to glued numbers",
-    "06_lstm_relevance": "not yet converted to glued numbers",
 }
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?%|(?<![\w.])\d+\.\d+(?![\w])")
