@@ -35,10 +35,11 @@ wheelhouse: $(STAMP)
 	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE)
 
 # CI's proof of the offline path, for this platform and Python only: a fresh venv
-# installs from the wheelhouse with --no-index and imports everything.
+# installs from the wheelhouse with --no-index and imports everything, and the
+# student kit, unzipped into an empty folder, installs from it and runs chapter 1.
 wheelhouse-test: $(STAMP)
 	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE) --current
-	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_wheelhouse.py
+	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_wheelhouse.py tests/test_kit.py
 
 # One reveal.js deck per chapter from the book build's executed chapters, into
 # _build/html/slides/ with reveal.js copied beside them (no network at run time).
@@ -66,8 +67,11 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax -p tests.clean_cells notebooks
 
+# The learner copies in student/, and the student kit (copies, helpers wheel, pinned
+# requirements, README) as the zip the workshop page links.
 student: $(STAMP)
-	$(BIN)/python -m tools.student notebooks student student/inside-the-lstm-student.zip
+	$(BIN)/python -m tools.student notebooks student
+	$(BIN)/python -m tools.kit notebooks student/inside-the-lstm-student.zip
 
 # Regenerates the student copies in a temporary folder and runs each one.
 student-test: $(STAMP)
