@@ -85,6 +85,11 @@ def requirement_lines() -> list[str]:
     return wheelhouse.pinned(names + LAB) + [f"{DISTRIBUTION}=={importlib.metadata.version(DISTRIBUTION)}"]
 
 
+def wheel_name() -> str:
+    """The file name of the helpers wheel ``build_wheel`` writes (the site serves it under this name)."""
+    return f"{DISTRIBUTION.replace('-', '_')}-{importlib.metadata.version(DISTRIBUTION)}-py3-none-any.whl"
+
+
 def readme() -> str:
     """The kit's README, naming the Pythons and platforms the wheelhouse covers."""
     names = {"linux-x86_64": "Linux (x86-64)", "macos-arm64": "macOS on Apple silicon (arm64)",
