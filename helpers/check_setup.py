@@ -25,6 +25,7 @@ REQUIRED = [
     ("shap", "shap", "chapter 4, SHAP"),
     ("sklearn", "scikit-learn", "chapter 5, PCA, t-SNE and probes"),
     ("matplotlib", "matplotlib", "every figure"),
+    ("myst_nb", "myst-nb", "the chapters' numbers, glued into the text"),
     ("jupyterlab", "jupyterlab", "running the chapters (`make lab`)"),
     ("jupyterlab_myst", "jupyterlab-myst", "exercises and notes rendered in JupyterLab"),
 ]

@@ -6,16 +6,15 @@ WHEELHOUSE_PLATFORM_DIR set; without it only the fast checks run (`make unit`).
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests import fresh_venv
 from tools import kit, wheelhouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,18 +84,6 @@ def test_the_readme_has_one_install_per_path_and_the_lab_command():
     assert readme_command(text, "jupyter lab") == ["python", "-m", "jupyter", "lab"]
 
 
-RUN = """\
-import sys, nbformat
-from nbclient import NotebookClient
-nb = nbformat.read(sys.argv[1], as_version=4)
-nb.cells.append(nbformat.v4.new_code_cell(
-    "import helpers, sys; print(sys.executable); print(helpers.__file__)"))
-NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
-               resources={"metadata": {"path": sys.argv[3]}}).execute()
-nbformat.write(nb, sys.argv[2])
-"""
-
-
 @pytest.mark.skipif(not os.environ.get("WHEELHOUSE_PLATFORM_DIR"), reason="run by `make wheelhouse-test`")
 def test_unzipped_kit_installs_offline_and_runs_chapter_one(kit_zip, tmp_path):
     wheels = (ROOT / os.environ["WHEELHOUSE_PLATFORM_DIR"]).resolve()
@@ -105,13 +92,8 @@ def test_unzipped_kit_installs_offline_and_runs_chapter_one(kit_zip, tmp_path):
     with zipfile.ZipFile(kit_zip) as archive:
         archive.extractall(empty)
     folder = empty / kit.FOLDER
-    venv.create(tmp_path / "venv", with_pip=True)
-    bin_dir = tmp_path / "venv" / ("Scripts" if os.name == "nt" else "bin")
+    bin_dir, env = fresh_venv.create(tmp_path)
     python = str(bin_dir / "python")
-    # Only what a learner's machine has: no PYTHONPATH to the checkout, no pip configuration.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "JUPYTER"))}
-    env |= {"PIP_CONFIG_FILE": os.devnull, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-            "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data")}
     install = readme_command((folder / "README.md").read_text(), "--no-index")
     install = [python if a == "python" else str(wheels) if a == kit.WHEELHOUSE_WORD else a for a in install]
     result = subprocess.run(install + ["--quiet"], cwd=folder, env=env, capture_output=True, text=True,
@@ -122,20 +104,4 @@ def test_unzipped_kit_installs_offline_and_runs_chapter_one(kit_zip, tmp_path):
                            capture_output=True, text=True, timeout=900)
     assert check.returncode == 0 and "All set" in check.stdout, check.stdout[-3000:] + check.stderr[-2000:]
 
-    out = tmp_path / "executed.ipynb"
-    run = subprocess.run([python, "-c", RUN, str(folder / CHAPTER), str(out), str(folder)], cwd=folder,
-                         env=env, capture_output=True, text=True, timeout=1800)
-    assert run.returncode == 0, run.stderr[-3000:]
-    cells = json.loads(out.read_text())["cells"]
-    for cell in cells:
-        if cell["cell_type"] != "code":
-            continue
-        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
-        if "student_stub" in cell["metadata"]:
-            assert [e["ename"] for e in errors] == ["NotImplementedError"], cell["source"]
-        elif "raises-exception" not in cell["metadata"].get("tags", []):
-            assert not errors, f"{errors[0]['ename']}: {errors[0]['evalue']} in\n{cell['source']}"
-    # The kernel was the fresh venv's Python, and helpers came from the kit's wheel.
-    printed = "".join(o.get("text", "") for o in cells[-1]["outputs"]).split()
-    assert Path(printed[0]).parent == bin_dir
-    assert Path(printed[1]).is_relative_to(tmp_path / "venv"), printed[1]
+    fresh_venv.assert_ran(fresh_venv.run_notebook(bin_dir, env, folder / CHAPTER, tmp_path), bin_dir)

@@ -13,7 +13,6 @@ Run as ``python -m tools.kit NOTEBOOK_DIR ZIP``.
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 import subprocess
 import sys
@@ -21,11 +20,15 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pytest brings tomli, the same parser
+    import tomli as tomllib
+
 from tools import student, wheelhouse
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = "inside-the-lstm-student"
-DISTRIBUTION = "inside-the-lstm-helpers"
 #: Besides what ``helpers`` imports (pyproject's dependencies): running the chapters.
 LAB = ["jupyterlab", "jupyterlab-myst", "ipykernel"]
 #: The README's offline install names the instructor's folder with this word.
@@ -75,19 +78,22 @@ a small LSTM, and says what to fix.
 """
 
 
-def requirement_lines() -> list[str]:
-    """The kit's pinned ``requirements.txt`` lines: helpers' dependencies, JupyterLab, then helpers itself.
+def project(pyproject: Path = ROOT / "pyproject.toml") -> dict:
+    """The ``[project]`` table of the checkout's ``pyproject.toml`` (name, version, dependencies)."""
+    return tomllib.loads(pyproject.read_text())["project"]
 
-    Read from the installed ``helpers`` distribution (``make install`` installs
-    it editable), so the list follows ``pyproject.toml``'s dependencies.
-    """
-    names = wheelhouse.requirement_names(importlib.metadata.requires(DISTRIBUTION) or [])
-    return wheelhouse.pinned(names + LAB) + [f"{DISTRIBUTION}=={importlib.metadata.version(DISTRIBUTION)}"]
+
+def requirement_lines() -> list[str]:
+    """The kit's pinned ``requirements.txt`` lines: helpers' dependencies, JupyterLab, then helpers itself."""
+    table = project()
+    names = wheelhouse.requirement_names(table["dependencies"])
+    return wheelhouse.pinned(names + LAB) + [f"{table['name']}=={table['version']}"]
 
 
 def wheel_name() -> str:
     """The file name of the helpers wheel ``build_wheel`` writes (the site serves it under this name)."""
-    return f"{DISTRIBUTION.replace('-', '_')}-{importlib.metadata.version(DISTRIBUTION)}-py3-none-any.whl"
+    table = project()
+    return f"{table['name'].replace('-', '_')}-{table['version']}-py3-none-any.whl"
 
 
 def readme() -> str:
