@@ -7,6 +7,7 @@ WHEELHOUSE_PLATFORM_DIR set; without it only the fast checks run (`make unit`).
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import zipfile
@@ -69,6 +70,27 @@ def test_pinning_an_absent_package_is_refused():
 def test_an_empty_notebook_folder_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"expected chapters \(\*.ipynb\)"):
         kit.write_kit(tmp_path, tmp_path / "kit.zip")
+
+
+def offline_section(text: str) -> str:
+    return text.split("## Which Python, which platform")[1].split("\n## ")[0]
+
+
+def test_the_setup_page_states_exactly_what_the_wheelhouse_covers():
+    section = offline_section((ROOT / "book" / "setup.md").read_text())
+    claim = " ".join(section.split("covers exactly")[1].split(". ")[0].split())
+    pythons = re.findall(r"Python (\d\.\d+) and (\d\.\d+)", claim)
+    assert pythons and list(pythons[0]) == wheelhouse.PYTHONS, claim
+    named = re.findall(r"\*\*([^*]+)\*\*", claim)[1:]  # the first bold names the Pythons
+    assert named == [wheelhouse.PLATFORM_NAMES[p] for p in wheelhouse.PLATFORMS], claim
+    # What it says is missing is missing.
+    assert "Intel Macs" in section and not any("x86_64" in tag for tag in wheelhouse.PLATFORMS["macos-arm64"])
+
+
+def test_the_setup_page_check_can_fail():
+    text = (ROOT / "book" / "setup.md").read_text().replace("Python 3.11 and 3.12", "Python 3.10 and 3.12")
+    claim = offline_section(text).split("covers exactly")[1]
+    assert list(re.findall(r"Python (\d\.\d+) and (\d\.\d+)", claim)[0]) != wheelhouse.PYTHONS
 
 
 def readme_command(readme: str, marker: str) -> list[str]:

@@ -69,3 +69,17 @@ def test_pages_builds_like_make_book_and_deploys_the_html():
     assert upload["with"]["path"] == "_build/html"
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
     assert workflow["permissions"]["pages"] == "write" and workflow["permissions"]["id-token"] == "write"
+
+
+def test_the_owners_page_names_what_to_set_and_it_exists():
+    page = (ROOT / "book" / "publish.md").read_text()
+    assert "book/publish" in (ROOT / "_toc.yml").read_text()
+    for path in (".github/workflows/pages.yml", ".github/workflows/ci.yml", "book/_ext/offline_site.py",
+                 "requirements.txt", "runtime.txt", "tests/test_hosted.py"):
+        assert path in page and (ROOT / path).exists(), path
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    for key in ("repository.url", "repository.branch", "html.baseurl"):
+        assert f"`{key}`" in page, key
+    assert {"binderhub_url", "colab_url"} <= set(config["launch_buttons"])
+    assert all(f"`{name}`" in page for name in ("binderhub_url", "colab_url"))
+    assert "python -m tools.first_cell notebooks" in page and "Source*: **GitHub Actions**" in page

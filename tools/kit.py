@@ -98,9 +98,7 @@ def wheel_name() -> str:
 
 def readme() -> str:
     """The kit's README, naming the Pythons and platforms the wheelhouse covers."""
-    names = {"linux-x86_64": "Linux (x86-64)", "macos-arm64": "macOS on Apple silicon (arm64)",
-             "windows-x86_64": "Windows (x86-64)"}
-    platforms = [names[p] for p in wheelhouse.PLATFORMS]
+    platforms = [wheelhouse.PLATFORM_NAMES[p] for p in wheelhouse.PLATFORMS]
     return README.format(pythons=" or ".join(wheelhouse.PYTHONS),
                          platforms=", ".join(platforms[:-1]) + " or " + platforms[-1], word=WHEELHOUSE_WORD)
 

@@ -29,6 +29,12 @@ PLATFORMS: dict[str, list[str]] = {
     "windows-x86_64": ["win_amd64"],
 }
 PYTHONS = ["3.11", "3.12"]
+#: How the set-up page (book/setup.md) and the student kit's README name each platform.
+PLATFORM_NAMES = {
+    "linux-x86_64": "Linux (x86-64)",
+    "macos-arm64": "macOS 12 or newer on Apple silicon (arm64)",
+    "windows-x86_64": "Windows (x86-64)",
+}
 #: What pip needs, besides the requirements, to build `-e .` with --no-index.
 BUILD_REQUIREMENTS = ["setuptools>=68"]
 
