@@ -5,11 +5,12 @@ Used by tests/test_kit.py and tests/test_hosted.py.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import venv
 from pathlib import Path
+
+import nbformat
 
 #: Appended to the notebook: which Python ran it and where helpers came from.
 PROBE = "import helpers, sys; print(sys.executable); print(helpers.__file__)"
@@ -44,7 +45,7 @@ def run_notebook(bin_dir: Path, env: dict[str, str], notebook: Path, cwd: Path) 
     run = subprocess.run([str(bin_dir / "python"), "-c", RUN, str(notebook), str(out), str(cwd), PROBE],
                          cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(out.read_text())["cells"]
+    return nbformat.read(out, as_version=4).cells  # nbformat joins multi-line sources and texts
 
 
 def assert_ran(cells: list[dict], bin_dir: Path) -> None:
@@ -56,7 +57,7 @@ def assert_ran(cells: list[dict], bin_dir: Path) -> None:
         if "student_stub" in cell["metadata"]:
             assert [e["ename"] for e in errors] == ["NotImplementedError"], cell["source"]
         elif "raises-exception" not in cell["metadata"].get("tags", []):
-            assert not errors, f"{errors[0]['ename']}: {errors[0]['evalue']} in\n{''.join(cell['source'])}"
+            assert not errors, f"{errors[0]['ename']}: {errors[0]['evalue']} in\n{cell['source']}"
     executable, helpers_file = "".join(o.get("text", "") for o in cells[-1]["outputs"]).split()
     assert Path(executable).parent == bin_dir, executable
     assert Path(helpers_file).is_relative_to(bin_dir.parent), helpers_file
