@@ -46,7 +46,8 @@ wheelhouse-current: $(STAMP)
 
 # One reveal.js deck per chapter from the book build's executed chapters, into
 # _build/html/slides/ with reveal.js copied beside them (no network at run time).
-slides: book
+# `make book` ends with it; alone, it rewrites the decks from the last build.
+slides: $(STAMP)
 	$(BIN)/python -m tools.slides _build/jupyter_execute/notebooks _build/html/slides
 
 # The website: executes every chapter (cached between builds) into _build/html.
@@ -57,6 +58,7 @@ book: $(STAMP)
 	@mkdir -p $(KERNEL_PROFILE)/profile_default
 	@cp book/_kernel/ipython_kernel_config.py $(KERNEL_PROFILE)/profile_default/
 	IPYTHONDIR=$(CURDIR)/$(KERNEL_PROFILE) $(BIN)/jupyter-book build . $(JB_FLAGS)
+	$(MAKE) --no-print-directory slides
 
 # Everything CI checks, in order of cost: lint, helpers, the book (which executes
 # each chapter once), the chapters under nbval, student notebooks, the site in a browser.
@@ -68,7 +70,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests --ignore=tests/test_site.py --ignore=tests/test_site_links.py \
 		--ignore=tests/test_student.py --ignore=tests/test_wheelhouse.py --ignore=tests/test_hosted.py \
-		--ignore=tests/test_site_search.py
+		--ignore=tests/test_site_search.py --ignore=tests/test_slides_site.py
 
 # nbval executes every chapter; tests/clean_cells.py fails any cell that writes to
 # stderr (a TensorFlow log line, a warning), reading the outputs nbval collected.
@@ -85,10 +87,10 @@ student: $(STAMP)
 student-test: $(STAMP)
 	$(BIN)/pytest -q tests/test_student.py
 
-# The built site in a browser; then Colab's path: a fresh venv installs helpers
+# The built site in a browser (pages and slide decks); then Colab's path: a fresh venv installs helpers
 # from the served site (dependencies from the wheelhouse) and runs chapter 1.
 site: wheelhouse-current
-	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py tests/test_site_search.py
+	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py tests/test_site_search.py tests/test_slides_site.py
 	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_hosted.py
 
 bench: $(STAMP)
