@@ -66,8 +66,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         "0.99": "benchmark ratio quoted with its date and machine",
         "0.93": "benchmark ratio quoted with its date and machine",
         "1.28": "benchmark ratio quoted with its date and machine",
-        "0.3": "benchmark ratio quoted with its date and machine",
-        "1.3": "benchmark ratio quoted with its date and machine",
     },
     "08_your_model": {
         "0.5": "the sanity check's pass threshold, a setting; chance level "
