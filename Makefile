@@ -12,7 +12,7 @@ WHEELHOUSE := wheelhouse
 PLATFORM = $(shell $(PYTHON) -c "import platform as p; print({'Linux': 'linux', 'Darwin': 'macos', 'Windows': 'windows'}.get(p.system(), p.system()) + '-' + {'amd64': 'x86_64'}.get(p.machine().lower(), p.machine().lower()))")
 
 .PHONY: install book test lint unit notebooks site student student-test bench serve browser clean \
-	lab wheelhouse wheelhouse-current wheelhouse-test slides
+	lab lab-test wheelhouse wheelhouse-current wheelhouse-test slides
 
 install: $(STAMP)
 
@@ -62,7 +62,7 @@ book: $(STAMP)
 
 # Everything CI checks, in order of cost: lint, helpers, the book (which executes
 # each chapter once), the chapters under nbval, student notebooks, the site in a browser.
-test: $(STAMP) browser lint unit book notebooks student-test site wheelhouse-test
+test: $(STAMP) browser lint unit book notebooks student-test site lab-test wheelhouse-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests notebooks benchmarks tools book/_ext
@@ -70,7 +70,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests --ignore=tests/test_site.py --ignore=tests/test_site_links.py \
 		--ignore=tests/test_student.py --ignore=tests/test_wheelhouse.py --ignore=tests/test_hosted.py \
-		--ignore=tests/test_site_search.py --ignore=tests/test_slides_site.py
+		--ignore=tests/test_site_search.py --ignore=tests/test_slides_site.py --ignore=tests/test_lab.py
 
 # nbval executes every chapter; tests/clean_cells.py fails any cell that writes to
 # stderr (a TensorFlow log line, a warning), reading the outputs nbval collected.
@@ -92,6 +92,10 @@ student-test: $(STAMP)
 site: wheelhouse-current
 	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py tests/test_site_search.py tests/test_slides_site.py
 	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_hosted.py
+
+# One chapter in JupyterLab, driven by chromium: reads as on the site (test_lab.py).
+lab-test: $(STAMP)
+	$(BIN)/pytest -q tests/test_lab.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
