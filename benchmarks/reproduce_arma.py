@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             full = np.broadcast_to(truth, X.shape)
             for name in TOLERANCE:
                 A = explain(name, model, X, args.epochs)
-                values[name].append((scores.aup(A, full), scores.aur(A, full)))
+                values[name].append((scores.tint_aup(A, full), scores.tint_aur(A, full)))
         for name, pairs in values.items():
             ours = np.mean(pairs, axis=0)
             pub = PUBLISHED[(task, name)]

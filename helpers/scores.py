@@ -344,10 +344,12 @@ def _white_box_curve(attribution, truth) -> tuple[np.ndarray, np.ndarray, np.nda
     return precision_recall_curve(truth.reshape(-1).astype(int), scaled.reshape(-1))
 
 
-def aup(attribution: np.ndarray, truth: np.ndarray) -> float:
-    """Area under precision as a function of the threshold (time_interpret's AUP), ``(n, T, F)`` each.
+def tint_aup(attribution: np.ndarray, truth: np.ndarray) -> float:
+    """:func:`aup` as time_interpret computes it, to compare with its tables: ``(n, T, F)`` each.
 
-    Chapter 9. The trapezoid rule over the thresholds, as ``sklearn.metrics.auc``.
+    Chapter 9. Signed maps are min-max scaled (not ``|A|``), and the precision
+    curve is interpolated linearly between thresholds (``sklearn.metrics.auc``),
+    where :func:`aup` integrates the exact step function.
     """
     from sklearn.metrics import auc
 
@@ -355,8 +357,8 @@ def aup(attribution: np.ndarray, truth: np.ndarray) -> float:
     return float(auc(thresholds, precision[:-1])) if len(thresholds) > 1 else float(precision[0])
 
 
-def aur(attribution: np.ndarray, truth: np.ndarray) -> float:
-    """Area under recall as a function of the threshold (time_interpret's AUR), ``(n, T, F)`` each (chapter 9)."""
+def tint_aur(attribution: np.ndarray, truth: np.ndarray) -> float:
+    """:func:`aur` as time_interpret computes it (see :func:`tint_aup`), ``(n, T, F)`` each (chapter 9)."""
     from sklearn.metrics import auc
 
     _, recall, thresholds = _white_box_curve(attribution, truth)
