@@ -73,3 +73,27 @@ def test_bad_input_is_a_value_error(small_lstm):
         masks.dynamask(small_lstm, np.zeros((2, 5, 4), "float32"))
     with pytest.raises(ValueError):
         masks.extremal_mask(small_lstm, np.full((2, 5, 3), np.nan, "float32"))
+
+
+def test_arma_white_box_and_time_interpret_scores():
+    from helpers import arma, gradients, models, scores
+
+    X = arma.arma_inputs(3, T=12, F=8, seed=0)
+    assert X.shape == (3, 12, 8) and np.array_equal(X, arma.arma_inputs(3, T=12, F=8, seed=0))
+    for task, (rows, cols) in {"rare-feature": (6, 2), "rare-time": (2, 4)}.items():
+        truth = arma.planted(task, T=12, F=8, subset=2, seed=1)
+        assert truth.sum() == rows * cols
+        model = arma.white_box(truth)
+        full = np.broadcast_to(truth, X.shape)
+        np.testing.assert_allclose(
+            models.forward(model, X), (X**2 * truth).sum(axis=(1, 2)), rtol=1e-5
+        )
+        ig = gradients.integrated_gradients(model, X, baseline="zeros", steps=8)
+        # IG is x^2 on planted cells and 0 elsewhere: every selected cell is relevant.
+        assert scores.tint_aup(ig, full) > 0.99
+        assert 0.0 < scores.tint_aur(ig, full) < 0.5
+        assert scores.tint_aur(full.astype(float), full) > 0.99
+    with pytest.raises(ValueError, match="task"):
+        arma.planted("rare-space")
+    with pytest.raises(ValueError, match="shape"):
+        scores.tint_aup(np.zeros((2, 3, 4)), np.zeros((2, 3, 5), bool))
