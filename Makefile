@@ -32,18 +32,18 @@ lab: $(STAMP)
 
 # Every wheel for Linux x86_64, macOS arm64 and Windows x86_64, Python 3.11 and 3.12 (several GB).
 wheelhouse: $(STAMP)
-	$(BIN)/python -m helpers.wheelhouse $(WHEELHOUSE)
+	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE)
 
 # CI's proof of the offline path, for this platform and Python only: a fresh venv
 # installs from the wheelhouse with --no-index and imports everything.
 wheelhouse-test: $(STAMP)
-	$(BIN)/python -m helpers.wheelhouse $(WHEELHOUSE) --current
+	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE) --current
 	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_wheelhouse.py
 
 # One reveal.js deck per chapter from the book build's executed chapters, into
 # _build/html/slides/ with reveal.js copied beside them (no network at run time).
 slides: book
-	$(BIN)/python -m helpers.slides _build/jupyter_execute/notebooks _build/html/slides
+	$(BIN)/python -m tools.slides _build/jupyter_execute/notebooks _build/html/slides
 
 # The website: executes every chapter (cached between builds) into _build/html.
 book: $(STAMP)
@@ -54,11 +54,12 @@ book: $(STAMP)
 test: $(STAMP) browser lint unit book notebooks student-test site wheelhouse-test
 
 lint: $(STAMP)
-	$(BIN)/ruff check helpers tests notebooks benchmarks
+	$(BIN)/ruff check helpers tests notebooks benchmarks tools book/_ext
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests --ignore=tests/test_site.py --ignore=tests/test_site_links.py \
-		--ignore=tests/test_student.py --ignore=tests/test_wheelhouse.py
+		--ignore=tests/test_student.py --ignore=tests/test_wheelhouse.py \
+		--ignore=tests/test_site_search.py
 
 # nbval executes every chapter; tests/clean_cells.py fails any cell that writes to
 # stderr (a TensorFlow log line, a warning), reading the outputs nbval collected.
@@ -66,14 +67,14 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax -p tests.clean_cells notebooks
 
 student: $(STAMP)
-	$(BIN)/python -m helpers.student notebooks student student/inside-the-lstm-student.zip
+	$(BIN)/python -m tools.student notebooks student student/inside-the-lstm-student.zip
 
 # Regenerates the student copies in a temporary folder and runs each one.
 student-test: $(STAMP)
 	$(BIN)/pytest -q tests/test_student.py
 
 site: $(STAMP)
-	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py
+	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py tests/test_site_search.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -16,6 +16,12 @@ import weakref
 import numpy as np
 
 from helpers import engine
+from helpers.removal import (  # noqa: F401
+    ROAD,
+    cumulative_prediction_difference,
+    cumulative_prediction_preservation,
+    top_k_removal,
+)
 from helpers.scores import deletion_order, random_attribution, rank_agreement  # noqa: F401
 
 # --- Faithfulness: deletion and insertion curves (Samek et al. 2017) ------------------------
@@ -91,6 +97,7 @@ def _check_fractions(fractions) -> np.ndarray:
 
 def _replacements(baseline, X, valid, reference, seed: int) -> np.ndarray:
     """The value each cell takes when deleted: ``(n, T, F)``; padded steps keep ``X``."""
+    from helpers.removal import resolve_removal
     from helpers.validation import check_seed, check_sequences, resolve_baseline
 
     n, T, F = X.shape
@@ -102,6 +109,8 @@ def _replacements(baseline, X, valid, reference, seed: int) -> np.ndarray:
             raise ValueError(f"expected reference of shape (m, {T}, {F}) with m >= 1, got {ref.shape}")
         B = ref[np.random.default_rng([check_seed(seed), 0]).integers(0, ref.shape[0], n)]
         return np.where(valid[:, :, None], B, X)
+    if isinstance(baseline, ROAD) or (isinstance(baseline, str) and baseline == "road"):
+        return resolve_removal(baseline, X, reference, valid)
     return resolve_baseline(baseline, X, reference, valid)
 
 
@@ -125,12 +134,18 @@ def _curve(kind, model, X, attribution, baseline, reference, target, fractions, 
     np.put_along_axis(rank, order, np.arange(M)[None], axis=1)
     # Cells deleted (or inserted) at each step, out of each sample's own unpadded cells.
     counts = np.round(q[None, :] * (valid.sum(axis=1) * F)[:, None]).astype(np.int64)  # (n, K)
-    start, end = (X, B) if kind is DeletionCurve else (B, X)
+    start, end = (X, B) if kind is DeletionCurve else (B, X) if not isinstance(B, ROAD) else (X, X)
     predictions = np.empty((n, K))
     # Blocks of samples keep the perturbed copies within the engine's row budget.
     for lo, hi in engine.blocks(n, K):
         changed = rank[lo:hi, None, :] < counts[lo:hi, :, None]  # (b, K, M)
-        copies = np.where(changed, end[lo:hi].reshape(-1, 1, M), start[lo:hi].reshape(-1, 1, M))
+        if isinstance(B, ROAD):
+            # ROAD imputes from the kept neighbours, so each copy has its own fill.
+            removed = changed if kind is DeletionCurve else ~changed
+            copies = B.fill(np.repeat(X[lo:hi], K, axis=0), removed.reshape(-1, T, F),
+                            np.repeat(valid[lo:hi], K, axis=0))
+        else:
+            copies = np.where(changed, end[lo:hi].reshape(-1, 1, M), start[lo:hi].reshape(-1, 1, M))
         y = forward(model, copies.reshape(-1, T, F), target=np.repeat(targets[lo:hi], K))
         predictions[lo:hi] = y.reshape(hi - lo, K)
     return kind(q, predictions)
@@ -154,7 +169,9 @@ def deletion_curve(
     :func:`helpers.validation.resolve_baseline`), or with ``baseline="draw"`` the value
     of one ``reference`` row drawn per sample (a fresh draw from the background
     process when ``reference`` holds such draws; the same rows for every attribution
-    with the same ``seed``). ``fractions``: a count of evenly spaced steps or an
+    with the same ``seed``), or with ``baseline="road"`` (or a
+    :class:`helpers.removal.ROAD`) noisy linear imputation from the kept time
+    neighbours of each copy (debiased removal, chapter 7). ``fractions``: a count of evenly spaced steps or an
     increasing array from 0 to 1, of each sample's unpadded cells (padded steps are
     never deleted). ``target`` picks the output, fixed from ``X`` (see
     :func:`helpers.validation.resolve_target`). Costs ``n * K`` forward rows.

@@ -1,6 +1,6 @@
 """Chapters that stand alone: the repository setting, the set-up cell, Binder, the buttons.
 
-See helpers/repository.py, helpers/first_cell.py and book/_ext/offline_site.py.
+See tools/repository.py, tools/first_cell.py and book/_ext/offline_site.py.
 The built site is checked in tests/test_site_links.py.
 """
 
@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from helpers import first_cell
-from helpers.repository import PLACEHOLDER_URL, repository
+from tools import first_cell
+from tools.repository import PLACEHOLDER_URL, repository
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -95,10 +95,10 @@ def test_generator_inserts_once_before_the_first_code_cell():
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_every_chapter_starts_with_the_generated_cell(chapter):
-    """Fails until `python -m helpers.first_cell notebooks` has been run (and after the setting changes)."""
+    """Fails until `python -m tools.first_cell notebooks` has been run (and after the setting changes)."""
     nb = nbformat.read(chapter, as_version=4)
     current = first_cell.generated_cell_of(nb)
-    assert current is not None, f"{chapter.name}: run `python -m helpers.first_cell notebooks`"
+    assert current is not None, f"{chapter.name}: run `python -m tools.first_cell notebooks`"
     assert current.source == first_cell.first_cell(*repository()).source, f"{chapter.name}: stale set-up cell"
 
 

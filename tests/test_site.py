@@ -109,10 +109,10 @@ def _chapters() -> list[str]:
 def test_chapter_page_offers_download_and_launch_buttons(chapter):
     """Learners take a chapter away as a notebook; Binder and Colab once the book has a public home.
 
-    While ``repository.url`` is the placeholder (``helpers.repository``), the page must
+    While ``repository.url`` is the placeholder (``tools.repository``), the page must
     offer no launch button at all: it would lead to an address that does not exist.
     """
-    from helpers.repository import PLACEHOLDER_URL, repository
+    from tools.repository import PLACEHOLDER_URL, repository
 
     page = SITE / "notebooks" / f"{chapter}.html"
     if not page.is_file():

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.repository import PLACEHOLDER_URL, repository
+from tools.repository import PLACEHOLDER_URL, repository
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))

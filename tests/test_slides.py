@@ -1,4 +1,4 @@
-"""helpers.slides: the cell rule, and decks that build and open with no network."""
+"""tools.slides: the cell rule, and decks that build and open with no network."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import slides
+from tools import slides
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import wheelhouse
+from tools import wheelhouse
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = ["helpers", "tensorflow", "keras", "numpy", "shap", "sklearn", "matplotlib", "aeon", "pandas",

@@ -1,7 +1,7 @@
 """Generate learner copies of the chapters: solutions become stubs.
 
 Used by the workshop (see ``book/workshop.md``); run as
-``python -m helpers.student notebooks student``. Code cells between a
+``python -m tools.student notebooks student``. Code cells between a
 ``{solution-start}`` and its ``{solution-end}`` become one cell that raises
 ``NotImplementedError`` (tagged ``raises-exception``); solution prose is dropped.
 ``assert`` statements are removed everywhere (they back the book's claims in
@@ -130,9 +130,9 @@ def write_zip(notebooks: list[Path], target: Path, folder: str = "inside-the-lst
 
 
 def main(argv: list[str]) -> None:
-    """``python -m helpers.student SOURCE_DIR TARGET_DIR [ZIP]``."""
+    """``python -m tools.student SOURCE_DIR TARGET_DIR [ZIP]``."""
     if len(argv) not in (2, 3):
-        raise SystemExit("usage: python -m helpers.student SOURCE_DIR TARGET_DIR [ZIP]")
+        raise SystemExit("usage: python -m tools.student SOURCE_DIR TARGET_DIR [ZIP]")
     written = generate(Path(argv[0]), Path(argv[1]))
     for path in written:
         print(f"wrote {path}")

@@ -1,4 +1,4 @@
-"""Wheels for a workshop room without internet: `python -m helpers.wheelhouse`.
+"""Wheels for a workshop room without internet: `python -m tools.wheelhouse`.
 
 Explained in ``book/workshop.md`` ("An offline room"). ``make wheelhouse``
 downloads, for every learner platform and Python version below, every wheel
@@ -71,7 +71,7 @@ def folder_size(folder: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m helpers.wheelhouse [DEST] [--current]``: download, then print sizes."""
+    """``python -m tools.wheelhouse [DEST] [--current]``: download, then print sizes."""
     current = "--current" in argv
     args = [a for a in argv if a != "--current"]
     dest = Path(args[0] if args else "wheelhouse")

@@ -1,4 +1,4 @@
-"""One reveal.js deck per chapter, offline: ``python -m helpers.slides EXECUTED_DIR OUT_DIR``.
+"""One reveal.js deck per chapter, offline: ``python -m tools.slides EXECUTED_DIR OUT_DIR``.
 
 Explained in ``book/workshop.md`` ("Slides"); ``make slides`` runs it on the
 chapters the book build executed (``_build/jupyter_execute/notebooks``). The
@@ -168,7 +168,7 @@ def write_deck(nb: nbformat.NotebookNode, name: str, out_dir: Path) -> Path:
 def main(argv: list[str]) -> int:
     """Write one deck per notebook of ``argv[0]`` into ``argv[1]``."""
     if len(argv) != 2:
-        raise SystemExit("usage: python -m helpers.slides EXECUTED_DIR OUT_DIR")
+        raise SystemExit("usage: python -m tools.slides EXECUTED_DIR OUT_DIR")
     source, out_dir = Path(argv[0]), Path(argv[1])
     chapters = sorted(source.glob("*.ipynb"))
     if not chapters:

@@ -2,7 +2,7 @@
 
 Explained in ``book/setup.md`` ("Outside the repository"). The website's
 repository and launch buttons (``book/_ext/offline_site.py``) and the set-up
-cell of every chapter (``helpers/first_cell.py``) read it from here. While the
+cell of every chapter (``tools/first_cell.py``) read it from here. While the
 address is the placeholder below, the book has no public home yet: the site
 shows no repository or launch buttons and the set-up cell installs nothing.
 """

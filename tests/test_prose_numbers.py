@@ -1,0 +1,142 @@
+"""Every number in a chapter's prose is computed by the chapter, not typed.
+
+A decimal number or a percentage in a markdown cell must come from the code
+through myst-nb's glue (``{glue:text}`name:.2f` ``), so it cannot go stale.
+What the text defines itself (a setting, a constant in a defining equation)
+is listed in ALLOWED with the reason. See CONTRIBUTING.md, "Numbers in prose".
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+# Numbers the text defines itself, per chapter: (number as typed, why allowed).
+ALLOWED: dict[str, dict[str, str]] = {
+    "01_running_examples": {
+        "1.0": "coefficient of the stock target, defined by its equation",
+        "0.5": "coefficient of the stock target, defined by its equation",
+        "0.6": "coefficient of the stock target, defined by its equation",
+        "0.1": "noise scale of the stock target, defined by its equation",
+        "1.1": "the article's perturbation factor, a setting it defines",
+    },
+    "10_troubleshooting": {
+        "0.1": "TimeSHAP's pruning tolerance, quoted from its error message",
+    },
+}
+
+# Chapters still being rewritten elsewhere this session (issue 22's chapter 7
+# is owned by another change); strict, so the mark goes once they pass.
+PENDING = {
+    "07_which_to_trust": "chapter 7 is converted to glued numbers separately",
+    "02_sensitivity": "not yet converted to glued numbers",
+    "03_attention": "not yet converted to glued numbers",
+    "04_shap": "not yet converted to glued numbers",
+    "05_hidden_states": "not yet converted to glued numbers",
+    "06_lstm_relevance": "not yet converted to glued numbers",
+    "08_your_model": "not yet converted to glued numbers",
+}
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?%|(?<![\w.])\d+\.\d+(?![\w])")
+# References such as "Fig 2.4" or "Exercise 6.1" name things, not quantities.
+REFERENCE = re.compile(
+    r"(?:Fig\.?|Figure|figure|Section|section|Exercise|exercise|Table|table"
+    r"|chapter|Chapter|§|Python|shap|Keras|version|v)\s*$"
+)
+
+
+def prose_numbers(markdown: str) -> list[str]:
+    """Typed numbers in one markdown cell, after glue roles and code are cut."""
+    text = re.sub(r"\{glue(?::\w+)?\}`[^`]*`", " ", markdown)
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    found = []
+    for match in NUMBER.finditer(text):
+        if REFERENCE.search(text[max(0, match.start() - 12):match.start()]):
+            continue
+        found.append(match.group(0).replace(" ", ""))
+    return found
+
+
+def typed_numbers(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    allowed = ALLOWED.get(path.stem, {})
+    bad = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for number in prose_numbers(cell.source):
+            if number.rstrip("%") not in allowed and number not in allowed:
+                bad.append(f"cell {index}: {number}")
+    return bad
+
+
+def test_prose_numbers_finds_typed_and_skips_glued():
+    cell = (
+        "R² is {glue:text}`r2:.3f`, the baseline 0.42 and 17% of it; "
+        "see Fig 2.4 and `perturbation_size=0.1`, $x = 0.5$."
+    )
+    assert prose_numbers(cell) == ["0.42", "17%", "0.5"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(strict=True, reason=PENDING[p.stem]),
+        )
+        if p.stem in PENDING
+        else p
+        for p in CHAPTERS
+    ],
+    ids=lambda p: p.stem,
+)
+def test_every_prose_number_is_glued(path):
+    bad = typed_numbers(path)
+    assert not bad, (
+        f"{path.name}: typed numbers in the prose (glue them from the code, "
+        f"or add a definition to ALLOWED with a reason): {bad}"
+    )
+
+
+def glued_names(code: str) -> list[re.Pattern]:
+    """Names glued in code, as patterns: an f-string name matches any fill."""
+    patterns = []
+    for fstring, name in re.findall(
+        r"""glue\(\s*(f?)["']([^"']+)["']""", code
+    ):
+        parts = re.split(r"\{[^}]*\}", name) if fstring else [name]
+        patterns.append(
+            re.compile("[\\w-]+".join(re.escape(p) for p in parts) + "$")
+        )
+    return patterns
+
+
+def test_glued_names_match_plain_and_fstring_glue():
+    code = 'glue("r2", 1)\nfor k in ks:\n    glue(f"del_{k}", 2)'
+    patterns = glued_names(code)
+    assert any(p.match("del_fs") for p in patterns)
+    assert any(p.match("r2") for p in patterns)
+    assert not any(p.match("ins_fs") for p in patterns)
+
+
+def test_glued_names_are_defined_in_the_chapter():
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        patterns = glued_names(code)
+        used = set(re.findall(r"\{glue(?::\w+)?\}`([\w-]+)", md))
+        for name in used:
+            assert any(p.match(name) for p in patterns), (
+                f"{path.name}: {{glue}} {name!r} is never glued in a code cell"
+            )
