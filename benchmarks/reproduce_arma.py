@@ -35,11 +35,13 @@ KEEP = (0.01, 0.02, 0.03, 0.04, 0.05)
 
 
 def explain(name: str, model, X: np.ndarray, epochs: int) -> np.ndarray:
+    # time_interpret scores |IG| and |occlusion| (experiments/arma/main.py).
     if name == "integrated_gradients":
-        return gradients.integrated_gradients(model, X, baseline="zeros", steps=50)
+        return np.abs(gradients.integrated_gradients(model, X, baseline="zeros", steps=50))
     if name == "occlusion":
         # time_interpret's baseline: each sample's mean over time, per feature.
-        return perturbation.occlusion(model, X, baseline=np.broadcast_to(X.mean(axis=1, keepdims=True), X.shape))
+        mean = np.broadcast_to(X.mean(axis=1, keepdims=True), X.shape)
+        return np.abs(perturbation.occlusion(model, X, baseline=mean))
     if name == "dynamask":
         return masks.dynamask(model, X, keep=KEEP, epochs=epochs, seed=0)
     return masks.extremal_mask(model, X, epochs=2 * epochs, seed=0)
