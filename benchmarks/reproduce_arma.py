@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{folds} fold(s), {time.perf_counter() - start:.0f} s")
     if args.csv is not None:
         with open(args.csv, "w") as fp:
+            command = " ".join(["benchmarks/reproduce_arma.py", *(argv if argv is not None else sys.argv[1:])])
+            fp.write(f"# made by: PYTHONPATH=$PWD .venv/bin/python {command} ({folds} fold(s)); "
+                     "read by notebooks/09_learned_masks.ipynb\n")
             fp.write("experiment,method,aup,aup_published,aur,aur_published,within_target\n")
             for task, name, a, pa, r, pr, ok in rows:
                 fp.write(f"{task},{name},{a:.4f},{pa},{r:.4f},{pr},{ok}\n")
