@@ -124,7 +124,7 @@ def dynamask(
 
     engine.train(loss, [logits], epochs=epochs, learning_rate=learning_rate, rows=K * n)
     m = masks()
-    error = tf.function(change)(m).numpy().reshape(K, n)
+    error = change(m).numpy().reshape(K, n)  # eager: a tf.function here would retrace per call
     best = error.min(axis=0)
     ok = error <= best + tolerance
     # Keep ratios are tried smallest first.
