@@ -22,8 +22,9 @@ ours is a sigmoid of logits initialised near 0) and time_interpret's blur
 normalisation. ExtremalMask: ours (600 epochs) 0.929 / 0.825 (published
 0.992 / 0.756); with time_interpret's 2000 epochs 0.991 / 0.660: the epochs
 explain the AUP gap, while AUR then falls below the published value (its
-replacement network is a one-layer bidirectional GRU here, time_interpret's
-a GRU of F units followed by an MLP). 2000 epochs cost about 3x the
+replacement network is a one-layer bidirectional GRU of 32 units here; the
+candidates of time_interpret's search, `extremal_mask_params.py`, are none, a
+GRU, or a bidirectional GRU of F units followed by an MLP). 2000 epochs cost about 3x the
 default's time, too much for the script's 20-minute budget on 2 cores.
 """
 
