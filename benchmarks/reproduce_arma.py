@@ -7,7 +7,9 @@ writes them as CSV. Data, white box and metrics follow time_interpret
 
 The committed table, `book/arma_reproduction.csv` (chapter 9 reads it), was made by
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/reproduce_arma.py --csv book/arma_reproduction.csv
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/reproduce_arma.py --quick --csv book/arma_reproduction.csv
+
+(1 fold: the 5-fold run did not finish under this session's load; drop --quick for it)
 
 (its first line records the command). Closing note, measured with
 `benchmarks/arma_causes.py` (fold 0, rare-feature; AUP / AUR):
