@@ -9,9 +9,8 @@ The committed table, `book/arma_reproduction.csv` (chapter 9 reads it), was made
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/reproduce_arma.py --quick --csv book/arma_reproduction.csv
 
-(1 fold: the 5-fold run did not finish under this session's load; drop --quick for it)
-
-(its first line records the command). Closing note, measured with
+(its first line records the command; 1 fold, because the 5-fold run did not
+finish under this session's load: drop --quick for it). Closing note, measured with
 `benchmarks/arma_causes.py` (fold 0, rare-feature; AUP / AUR):
 integrated gradients and occlusion meet the +-0.02 targets on both tasks.
 The learned masks miss +-0.05. Dynamask: ours 0.626 / 0.417 (published
