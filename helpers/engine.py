@@ -186,3 +186,37 @@ class count_evaluations:
     def evaluations(self) -> int:
         """Forward plus gradient rows (a gradient row counts as one evaluation)."""
         return self.rows + self.gradient_rows
+
+
+def train(
+    loss: Callable[[tf.Tensor], tf.Tensor],
+    variables: list,
+    *,
+    epochs: int,
+    learning_rate: float,
+    rows: int = 0,
+) -> float:
+    """Minimise ``loss(epoch)`` over ``variables`` with Adam in one compiled loop; returns the last loss.
+
+    Used by :mod:`helpers.masks` (chapter 9): all samples' masks of a block are
+    ``variables`` and ``loss`` sums their independent losses, so one traced
+    ``tf.range`` loop trains them together; no Python loop over samples or epochs.
+    ``rows`` (model rows per step) is counted as gradient rows, ``epochs`` times.
+    """
+    import keras
+
+    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer.build(variables)
+
+    def loop():
+        last = tf.constant(0.0)
+        for epoch in tf.range(epochs):
+            with tf.GradientTape() as tape:
+                last = loss(tf.cast(epoch, tf.float32) / float(max(epochs - 1, 1)))
+            optimizer.apply_gradients(zip(tape.gradient(last, variables), variables))
+        return last
+
+    for counter in count_evaluations.active:
+        counter.gradient_rows += int(rows) * int(epochs)
+    with _quiet_tracing():
+        return float(tf.function(loop)())
