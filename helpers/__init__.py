@@ -27,7 +27,7 @@ def _register_layers() -> None:
     import sys
 
     if "keras" in sys.modules:
-        import helpers.attention  # noqa: F401
+        import helpers.layers  # noqa: F401
         return
 
     class _AfterKeras(importlib.abc.MetaPathFinder):
@@ -49,7 +49,7 @@ def _register_layers() -> None:
                 load(module)
                 if self in sys.meta_path:
                     sys.meta_path.remove(self)
-                import helpers.attention  # noqa: F401  (registers AttentionPooling)
+                import helpers.layers  # noqa: F401  (registers AttentionPooling)
 
             spec.loader.exec_module = exec_module
             return spec

@@ -13,7 +13,6 @@ KernelExplainer with the reshaping a sequence model needs.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Iterator, Sequence
 from math import comb
@@ -23,7 +22,7 @@ import numpy as np
 
 from helpers import engine, prefix
 from helpers.levels import LEVELS, aggregate  # noqa: F401  (aggregate re-exported)
-from helpers.models import evaluate, pick
+from helpers.models import evaluate, numpy_seed, pick  # noqa: F401  (numpy_seed re-exported)
 from helpers.validation import (
     check_positive_int,
     check_seed,
@@ -189,17 +188,6 @@ def exact_shapley(
         phi = _values(model, X[idx], B, keep, target_) @ coeff  # (k, P)
         out[idx] = (phi @ G).reshape(len(idx), T, F)
     return out
-
-
-@contextlib.contextmanager
-def numpy_seed(seed: int) -> Iterator[None]:
-    """Seed NumPy's global generator (shap samples from it) and restore it afterwards."""
-    state = np.random.get_state()  # noqa: NPY002
-    np.random.seed(seed)  # noqa: NPY002
-    try:
-        yield
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
 
 
 def kernel_shap(
