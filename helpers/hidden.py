@@ -318,6 +318,8 @@ def linear_probe(
     if n_test < 2 or n - n_test < 5:
         raise ValueError(f"expected at least 5 training and 2 test sequences, got n={n}")
     alphas = np.logspace(-3, 3, 13) if alphas is None else np.asarray(alphas, dtype=np.float64)
+    if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+        raise ValueError(f"expected alphas as a 1-D array of positive ridge strengths, got {alphas!r}")
     train, test = train_test_split(np.arange(n), test_size=n_test, random_state=seed)
     scores = np.full(T, np.nan)
     for t in range(T):
