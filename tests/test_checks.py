@@ -292,8 +292,8 @@ def test_curves_on_a_padded_array_equal_the_ragged_list():
     X, valid = validation.format_inputs(model, seqs)
     A = scores.random_attribution(X.shape, seed=1)  # garbage on padding: never ranked
     for curve in (checks.deletion_curve, checks.insertion_curve):
-        ragged = curve(model, seqs, A, -1.0, fractions=5).predictions
-        np.testing.assert_array_equal(curve(model, X, A, -1.0, fractions=5).predictions, ragged)
+        ragged = curve(model, seqs, A, baseline=-1.0, fractions=5).predictions
+        np.testing.assert_array_equal(curve(model, X, A, baseline=-1.0, fractions=5).predictions, ragged)
         for i, s in enumerate(seqs):
-            alone = curve(model, s[None], A[i : i + 1, : len(s)], -1.0, fractions=5).predictions
+            alone = curve(model, s[None], A[i : i + 1, : len(s)], baseline=-1.0, fractions=5).predictions
             np.testing.assert_allclose(ragged[i], alone[0], atol=1e-5)
