@@ -12,7 +12,7 @@ WHEELHOUSE := wheelhouse
 PLATFORM = $(shell $(PYTHON) -c "import platform as p; print({'Linux': 'linux', 'Darwin': 'macos', 'Windows': 'windows'}.get(p.system(), p.system()) + '-' + {'amd64': 'x86_64'}.get(p.machine().lower(), p.machine().lower()))")
 
 .PHONY: install book test lint unit notebooks site student student-test bench serve browser clean \
-	lab wheelhouse wheelhouse-test slides
+	lab lab-test wheelhouse wheelhouse-current wheelhouse-test slides
 
 install: $(STAMP)
 
@@ -35,46 +35,67 @@ wheelhouse: $(STAMP)
 	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE)
 
 # CI's proof of the offline path, for this platform and Python only: a fresh venv
-# installs from the wheelhouse with --no-index and imports everything.
-wheelhouse-test: $(STAMP)
+# installs from the wheelhouse with --no-index and imports everything, and the
+# student kit, unzipped into an empty folder, installs from it and runs chapter 1.
+wheelhouse-test: wheelhouse-current
+	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_wheelhouse.py tests/test_kit.py
+
+# This platform's and this Python's wheels only (cheap once pip's cache holds them).
+wheelhouse-current: $(STAMP)
 	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE) --current
-	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_wheelhouse.py
 
 # One reveal.js deck per chapter from the book build's executed chapters, into
 # _build/html/slides/ with reveal.js copied beside them (no network at run time).
-slides: book
+# `make book` ends with it; alone, it rewrites the decks from the last build.
+slides: $(STAMP)
 	$(BIN)/python -m tools.slides _build/jupyter_execute/notebooks _build/html/slides
 
 # The website: executes every chapter (cached between builds) into _build/html.
+# The chapters' kernels start in an IPython profile whose config keeps the kernel
+# application's start-up warnings out of the build log (book/_kernel/).
+KERNEL_PROFILE := _build/ipython
 book: $(STAMP)
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@mkdir -p $(KERNEL_PROFILE)/profile_default
+	@cp book/_kernel/ipython_kernel_config.py $(KERNEL_PROFILE)/profile_default/
+	IPYTHONDIR=$(CURDIR)/$(KERNEL_PROFILE) $(BIN)/jupyter-book build . $(JB_FLAGS)
+	$(MAKE) --no-print-directory slides
 
 # Everything CI checks, in order of cost: lint, helpers, the book (which executes
 # each chapter once), the chapters under nbval, student notebooks, the site in a browser.
-test: $(STAMP) browser lint unit book notebooks student-test site wheelhouse-test
+test: $(STAMP) browser lint unit book notebooks student-test site lab-test wheelhouse-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests notebooks benchmarks tools book/_ext
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests --ignore=tests/test_site.py --ignore=tests/test_site_links.py \
-		--ignore=tests/test_student.py --ignore=tests/test_wheelhouse.py \
-		--ignore=tests/test_site_search.py
+		--ignore=tests/test_student.py --ignore=tests/test_wheelhouse.py --ignore=tests/test_hosted.py \
+		--ignore=tests/test_site_search.py --ignore=tests/test_slides_site.py --ignore=tests/test_lab.py
 
 # nbval executes every chapter; tests/clean_cells.py fails any cell that writes to
 # stderr (a TensorFlow log line, a warning), reading the outputs nbval collected.
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax -p tests.clean_cells notebooks
 
+# The learner copies in student/, and the student kit (copies, helpers wheel, pinned
+# requirements, README) as the zip the workshop page links.
 student: $(STAMP)
-	$(BIN)/python -m tools.student notebooks student student/inside-the-lstm-student.zip
+	$(BIN)/python -m tools.student notebooks student
+	$(BIN)/python -m tools.kit notebooks student/inside-the-lstm-student.zip
 
 # Regenerates the student copies in a temporary folder and runs each one.
 student-test: $(STAMP)
 	$(BIN)/pytest -q tests/test_student.py
 
-site: $(STAMP)
-	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py tests/test_site_search.py
+# The built site in a browser (pages and slide decks); then Colab's path: a fresh venv installs helpers
+# from the served site (dependencies from the wheelhouse) and runs chapter 1.
+site: wheelhouse-current
+	$(BIN)/pytest -q tests/test_site.py tests/test_site_links.py tests/test_site_search.py tests/test_slides_site.py
+	WHEELHOUSE_PLATFORM_DIR=$(WHEELHOUSE)/$(PLATFORM) $(BIN)/pytest -q tests/test_hosted.py
+
+# One chapter in JupyterLab, driven by chromium: reads as on the site (test_lab.py).
+lab-test: $(STAMP)
+	$(BIN)/pytest -q tests/test_lab.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import re
 import subprocess
 import sys
@@ -24,12 +25,17 @@ REQUIRED = [
     ("shap", "shap", "chapter 4, SHAP"),
     ("sklearn", "scikit-learn", "chapter 5, PCA, t-SNE and probes"),
     ("matplotlib", "matplotlib", "every figure"),
-    ("jupyter_book", "jupyter-book", "building the website"),
-    ("nbval", "nbval", "running the chapters as tests"),
+    ("myst_nb", "myst-nb", "the chapters' numbers, glued into the text"),
     ("jupyterlab", "jupyterlab", "running the chapters (`make lab`)"),
     ("jupyterlab_myst", "jupyterlab-myst", "exercises and notes rendered in JupyterLab"),
 ]
-FIX = "run `make install` in the repository (or `pip install -r requirements.txt`)"
+#: Needed in a clone of the repository only (the student kit leaves them out).
+FOR_AUTHORS = [
+    ("jupyter_book", "jupyter-book", "building the website"),
+    ("nbval", "nbval", "running the chapters as tests"),
+]
+FIX = ("run `make install` in the repository (or `pip install -r requirements.txt`; "
+       "in the student kit, its README's install command)")
 
 
 def package_report() -> tuple[list[str], list[str]]:
@@ -43,6 +49,11 @@ def package_report() -> tuple[list[str], list[str]]:
         except Exception as error:  # a broken install fails in many ways; report it plainly
             missing.append(dist)
             lines.append(f"  MISSING  {dist:16} {'-':12} {why} ({type(error).__name__}: {error})")
+    for module, dist, why in FOR_AUTHORS:
+        if importlib.util.find_spec(module) is None:
+            lines.append(f"  absent   {dist:16} {'-':12} {why} (not needed to run the chapters)")
+        else:
+            lines.append(f"  ok       {dist:16} {importlib.metadata.version(dist):12} {why}")
     return lines, missing
 
 
@@ -114,7 +125,8 @@ def main() -> int:
     seconds = time_small_lstm()
     verdict = "fine" if seconds < 30 else "slow: expect chapters to take several minutes"
     print(f"Training a small LSTM (1000 sequences, 3 epochs): {seconds:.1f} s ({verdict})")
-    print("\nAll set: run `make lab` in the repository, open a chapter and choose Run All.")
+    print("\nAll set: open JupyterLab (`make lab` in the repository, `python -m jupyter lab` "
+          "in the student kit), open a chapter and choose Run All.")
     return 0
 
 

@@ -1,16 +1,19 @@
-"""The one batched engine: compiled calls, fixed-size chunks, one row budget, counting.
+"""The one batched engine: compiled calls, bucketed chunks, one row budget, counting.
 
 Explained in chapter 1 (running examples) and used by every chapter. Every pass
 through a model (forward, gradient, attention weights, hidden states) is a
 traced function made by :func:`compiled`, cached per model, kind of pass and
-input shape, and fed by :func:`run` in chunks of exactly ``CHUNK`` rows, so a
-pass traces once per ``(T, F)`` and costs ``ceil(n / CHUNK)`` compiled calls;
-never ``model.predict`` once per perturbation, never an eager loop.
+input shape, and fed by :func:`run` in chunks whose row counts are one of a few
+``BUCKETS`` (8, 64, 512, 4096): a call pads only to the next bucket, so one
+sequence costs a handful of rows, not thousands, and tracing stays bounded at
+one trace per bucket per ``(T, F)``; never ``model.predict`` once per
+perturbation, never an eager loop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import weakref
 from collections.abc import Callable, Iterator
@@ -18,12 +21,18 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import tensorflow as tf  # importing helpers (the package) first quiets its logging
 
-#: Rows per compiled call; large enough to amortise call overhead on a CPU.
-CHUNK = 4096
+#: Row counts of the compiled calls, smallest to largest. Each bucket a pass meets is
+#: traced once; powers of 8 keep that to four traces while padding a call at most 8x
+#: (and a one-sequence call to 8 rows, which costs about what one row does).
+BUCKETS = (8, 64, 512, 4096)
 
-#: Rows per call of a pass compiled for small inputs (``compiled(..., chunk=SMALL_CHUNK)``):
-#: a pass that often sees far fewer rows than ``CHUNK`` would mostly compute padding.
-SMALL_CHUNK = 256
+#: Rows per compiled call on large inputs (the largest bucket); large enough to
+#: amortise call overhead on a CPU.
+CHUNK = BUCKETS[-1]
+
+#: A compiled call's fixed cost, in rows of work: what splitting a remainder into
+#: several smaller calls must save in padding to be worth it (see :func:`layout`).
+CALL_COST = 64
 
 #: The one row budget: most perturbed or interpolated rows any method builds at once.
 MAX_ROWS = 1 << 16
@@ -38,45 +47,88 @@ def blocks(n_items: int, rows_per_item: int) -> Iterator[tuple[int, int]]:
         yield lo, min(int(n_items), lo + size)
 
 
-def compiled(model, kind: str, shape: tuple[int, ...], make: Callable, *, chunk: int | None = None) -> Callable:
-    """The traced ``make(x, *extras)`` for chunks ``(chunk, *shape)``, cached per model, kind, shape and chunk.
+def layout(n: int) -> list[tuple[int, int, int]]:
+    """How :func:`run` feeds ``n`` rows: ``(start, rows, bucket)`` per compiled call, in order.
+
+    Whole largest buckets first; the remainder takes the cheapest mix of buckets,
+    counting each call as ``CALL_COST`` rows of work plus its padded rows (e.g. 600
+    rows: 512 + 64 + 64, not one call of 4096).
+    """
+    n, buckets = int(n), tuple(BUCKETS)
+    top = buckets[-1]
+    sizes = [top] * (n // top) + list(_remainder(n % top, buckets)[1])
+    out, start = [], 0
+    for b in sizes:
+        rows = min(b, n - start)
+        out.append((start, rows, b))
+        start += rows
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _remainder(r: int, buckets: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    """``(cost, bucket sizes)`` of the cheapest calls covering ``r`` rows (``r`` below the top bucket)."""
+    if r <= 0:
+        return 0, ()
+    fit = min(b for b in buckets if b >= r)
+    best = (CALL_COST + fit, (fit,))
+    below = [b for b in buckets if b <= r]
+    if below:
+        b = max(below)
+        cost, rest = _remainder(r - b, buckets)
+        if CALL_COST + b + cost < best[0]:
+            best = (CALL_COST + b + cost, (b, *rest))
+    return best
+
+
+def compiled(model, kind: str, shape: tuple[int, ...], make: Callable) -> Callable:
+    """The traced ``make(x, *extras)`` for chunks ``(bucket, *shape)``, cached per model, kind and shape.
 
     ``make`` builds the pass from the chunk ``x`` (float32) and any per-row int32
-    ``extras`` (e.g. the explained output of each row); it is traced once per
-    ``shape``, so a model over ``keras.Input((None, F))`` traces once per ``(T, F)``.
-    ``chunk`` is ``CHUNK`` (every pass) or ``SMALL_CHUNK`` (passes over few rows).
+    ``extras`` (e.g. the explained output of each row); it is traced once per bucket
+    it is fed (see :func:`run`) and per ``shape``, so a model over
+    ``keras.Input((None, F))`` traces at most ``len(BUCKETS)`` times per ``(T, F)``.
     """
     shape = tuple(int(s) for s in shape)
-    chunk = CHUNK if chunk is None else chunk
-    if chunk not in (CHUNK, SMALL_CHUNK):
-        raise ValueError(f"expected chunk in ({CHUNK}, {SMALL_CHUNK}), got {chunk!r}")
     calls = _cache.setdefault(model, {})
-    key = (kind, shape, chunk)
+    key = (kind, shape)
     if key not in calls:
-        calls[key] = _Traced(make, shape, chunk)
+        calls[key] = Traced(make, shape)
     return calls[key]
 
 
-class _Traced:
-    """A ``tf.function`` whose signature (chunk and int32 per-row extras) is fixed on first call."""
+class Traced:
+    """One ``tf.function`` per bucket, each with a fixed signature (rows, int32 per-row extras).
 
-    def __init__(self, make: Callable, shape: tuple[int, ...], chunk: int):
-        self.make, self.shape, self.chunk, self.fn = make, shape, chunk, None
+    ``.traces`` counts the traces made so far (at most one per bucket fed).
+    """
+
+    def __init__(self, make: Callable, shape: tuple[int, ...]):
+        self.make, self.shape, self.fns, self.concrete = make, shape, {}, {}
+
+    @property
+    def traces(self) -> int:
+        return sum(fn.experimental_get_tracing_count() for fn in self.fns.values())
 
     def __call__(self, x, *extras):
-        if self.fn is None:
-            specs = [tf.TensorSpec((self.chunk, *self.shape), tf.float32)]
-            specs += [tf.TensorSpec((self.chunk,), tf.int32) for _ in extras]
-            self.fn = tf.function(self.make, input_signature=specs, reduce_retracing=True)
-        return self.fn(x, *extras)
+        rows = int(x.shape[0])
+        concrete = self.concrete.get(rows)
+        if concrete is None:
+            specs = [tf.TensorSpec((rows, *self.shape), tf.float32)]
+            specs += [tf.TensorSpec((rows,), tf.int32) for _ in extras]
+            fn = self.fns[rows] = tf.function(self.make, input_signature=specs)
+            with _quiet_tracing():
+                concrete = self.concrete[rows] = fn.get_concrete_function()
+        # The concrete function skips tf.function's argument binding: a third of a small call.
+        return concrete(x, *extras)
 
 
 @contextlib.contextmanager
 def _quiet_tracing() -> Iterator[None]:
-    """Silence TensorFlow's "frequent retracing" warning: one trace per model is by design.
+    """Silence TensorFlow's "frequent retracing" warning: a few traces per model are by design.
 
-    TensorFlow counts traces of the same Python function across models, so a chapter
-    that trains several models would otherwise see the warning.
+    TensorFlow counts traces of the same Python function across models and buckets,
+    so a chapter that trains several models would otherwise see the warning.
     """
     logger = tf.get_logger()
     level = logger.level
@@ -87,33 +139,28 @@ def _quiet_tracing() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _pad(a: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
-    if a.shape[0] == chunk:
+def _pad(a: np.ndarray, rows: int) -> np.ndarray:
+    if a.shape[0] == rows:
         return a
-    return np.concatenate([a, np.zeros((chunk - a.shape[0], *a.shape[1:]), a.dtype)])
+    return np.concatenate([a, np.zeros((rows - a.shape[0], *a.shape[1:]), a.dtype)])
 
 
 def run(call: Callable, X: np.ndarray, *extras: np.ndarray, count: str | None = None):
-    """Run ``call`` over ``X`` ``(n, ...)`` in padded chunks of its size: yields ``(start, rows, output)``.
+    """Run ``call`` over ``X`` ``(n, ...)`` in padded chunks of :func:`layout`: yields ``(start, rows, output)``.
 
-    The chunk is ``call.chunk`` (``CHUNK`` for any other callable); the last chunk is
-    zero-padded, so the call sees one shape; keep the first ``rows`` outputs. ``extras``
-    are per-row int arrays ``(n,)`` chunked alongside. ``count`` (``"rows"`` or
-    ``"gradient_rows"``) adds ``n`` to every active :class:`count_evaluations`.
+    Each chunk is zero-padded to its bucket, so the call sees one of ``BUCKETS`` row
+    counts; keep the first ``rows`` outputs. ``extras`` are per-row int arrays ``(n,)``
+    chunked alongside. ``count`` (``"rows"`` or ``"gradient_rows"``) adds ``n`` to
+    every active :class:`count_evaluations`.
     """
     X = np.asarray(X, dtype=np.float32)
     extras = tuple(np.asarray(e, dtype=np.int32) for e in extras)
-    chunk = getattr(call, "chunk", CHUNK)
     if count is not None:
         for counter in count_evaluations.active:
             setattr(counter, count, getattr(counter, count) + X.shape[0])
-    for start in range(0, X.shape[0], chunk):
-        rows = min(chunk, X.shape[0] - start)
-        args = [tf.constant(_pad(a[start : start + rows], chunk)) for a in (X, *extras)]
-        # Only a first call traces; quieting costs two logger resets, so skip it afterwards.
-        with _quiet_tracing() if getattr(call, "fn", None) is None else contextlib.nullcontext():
-            out = call(*args)
-        yield start, rows, out
+    for start, rows, bucket in layout(X.shape[0]):
+        args = [tf.constant(_pad(a[start : start + rows], bucket)) for a in (X, *extras)]
+        yield start, rows, call(*args)
 
 
 class count_evaluations:
@@ -139,3 +186,37 @@ class count_evaluations:
     def evaluations(self) -> int:
         """Forward plus gradient rows (a gradient row counts as one evaluation)."""
         return self.rows + self.gradient_rows
+
+
+def train(
+    loss: Callable[[tf.Tensor], tf.Tensor],
+    variables: list,
+    *,
+    epochs: int,
+    learning_rate: float,
+    rows: int = 0,
+) -> float:
+    """Minimise ``loss(epoch)`` over ``variables`` with Adam in one compiled loop; returns the last loss.
+
+    Used by :mod:`helpers.masks` (chapter 9): all samples' masks of a block are
+    ``variables`` and ``loss`` sums their independent losses, so one traced
+    ``tf.range`` loop trains them together; no Python loop over samples or epochs.
+    ``rows`` (model rows per step) is counted as gradient rows, ``epochs`` times.
+    """
+    import keras
+
+    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer.build(variables)
+
+    def loop():
+        last = tf.constant(0.0)
+        for epoch in tf.range(epochs):
+            with tf.GradientTape() as tape:
+                last = loss(tf.cast(epoch, tf.float32) / float(max(epochs - 1, 1)))
+            optimizer.apply_gradients(zip(tape.gradient(last, variables), variables))
+        return last
+
+    for counter in count_evaluations.active:
+        counter.gradient_rows += int(rows) * int(epochs)
+    with _quiet_tracing():
+        return float(tf.function(loop)())

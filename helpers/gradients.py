@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from helpers import engine
 from helpers.models import evaluate, pick
-from helpers.validation import check_positive_int, resolve_baseline, resolve_inputs
+from helpers.validation import check_positive_int, check_seed, resolve_baseline, resolve_inputs
 
 _NO_GRADIENT = "expected a model differentiable with respect to its input"
 
@@ -113,3 +113,90 @@ def completeness_gap(
     B = resolve_baseline(baseline, X, reference, valid=valid)
     y = pick(evaluate(model, np.concatenate([X, B])), np.tile(targets, 2))
     return A.reshape(n, -1).sum(axis=1) - (y[:n] - y[n:])
+
+
+def _kept_path_attribution(model, X, valid, targets, B, keep_masks, steps: int) -> np.ndarray:
+    """IG along paths where cells with ``keep_masks`` ``(n, steps, T, F)`` hold their real values.
+
+    Each cell averages the gradients of only the steps where it moved along the
+    path, so with nothing kept this is integrated gradients exactly.
+    """
+    n, T, F = X.shape
+    alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)
+    out = np.zeros((n, T, F), dtype=np.float64)
+    for lo, hi in engine.blocks(n, steps):
+        diff = X[lo:hi] - B[lo:hi]
+        M = keep_masks[lo:hi].astype(np.float32)
+        path = B[lo:hi, None] + alphas[None, :, None, None] * diff[:, None]
+        path = M * X[lo:hi, None] + (1.0 - M) * path
+        g = gradient_rows(model, path.reshape(-1, T, F), np.repeat(targets[lo:hi], steps))
+        g = g.reshape(hi - lo, steps, T, F)
+        moved = (1.0 - M).sum(axis=1)
+        out[lo:hi] = ((1.0 - M) * g).sum(axis=1) / np.maximum(moved, 1.0) * diff
+    return out * valid[:, :, None]
+
+
+def timing(
+    model: keras.Model,
+    X,
+    *,
+    baseline,
+    steps: int = 50,
+    n_segments: int = 2,
+    segment_length: tuple[int, int] = (1, 5),
+    seed: int = 0,
+    target=None,
+    reference=None,
+) -> np.ndarray:
+    """TIMING (temporality-aware integrated gradients, ICML 2025): ``(n, T, F)``.
+
+    At each of ``steps`` path points, ``n_segments`` random segments (one feature,
+    ``segment_length`` consecutive steps, lengths drawn uniformly in the closed
+    range) keep their real values while the rest follows the straight IG path;
+    a cell's attribution averages its gradients over the steps where it moved.
+    ``n_segments=0`` is integrated gradients. Completeness does not hold
+    (chapter 9 measures the gap).
+    """
+    X, valid, targets = resolve_inputs(model, X, target)
+    steps = check_positive_int(steps, "steps")
+    if isinstance(n_segments, bool) or not isinstance(n_segments, (int, np.integer)) or n_segments < 0:
+        raise ValueError(f"expected n_segments a non-negative int, got {n_segments!r}")
+    try:
+        lo_len, hi_len = (int(v) for v in segment_length)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected segment_length (low, high) ints, got {segment_length!r}") from None
+    if not 1 <= lo_len <= hi_len:
+        raise ValueError(f"expected segment_length (low, high) with 1 <= low <= high, got {segment_length!r}")
+    seed = check_seed(seed)
+    n, T, F = X.shape
+    B = resolve_baseline(baseline, X, reference, valid=valid)
+    rng = np.random.default_rng(seed)
+    M = np.zeros((n, steps, T, F), dtype=bool)
+    if n_segments and T:
+        shape = (n, steps, int(n_segments))
+        length = rng.integers(lo_len, hi_len + 1, size=shape)
+        start = rng.integers(0, T, size=shape)
+        feature = rng.integers(0, F, size=shape)
+        t = np.arange(T)[None, None, None, :]
+        inside = (t >= start[..., None]) & (t < (start + length)[..., None])  # (n, steps, S, T)
+        onehot = np.eye(F, dtype=bool)[feature]  # (n, steps, S, F)
+        M = (inside[..., :, None] & onehot[..., None, :]).any(axis=2)
+    return _kept_path_attribution(model, X, valid, targets, B, M, steps)
+
+
+def random_point_ig(
+    model: keras.Model, X, *, baseline, steps: int = 50, p: float = 0.1, seed: int = 0,
+    target=None, reference=None,
+) -> np.ndarray:
+    """The TIMING paper's random-point ablation: each cell keeps its real value with probability ``p`` per step.
+
+    ``(n, T, F)`` -> ``(n, T, F)``; ``p=0`` is integrated gradients (chapter 9).
+    """
+    X, valid, targets = resolve_inputs(model, X, target)
+    steps = check_positive_int(steps, "steps")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        raise ValueError(f"expected p a probability in [0, 1), got {p!r}")
+    seed = check_seed(seed)
+    B = resolve_baseline(baseline, X, reference, valid=valid)
+    M = np.random.default_rng(seed).random((X.shape[0], steps, *X.shape[1:])) < p
+    return _kept_path_attribution(model, X, valid, targets, B, M, steps)

@@ -103,7 +103,7 @@ def _check_lstm(index: int, lstm: keras.layers.LSTM) -> tuple[int, keras.layers.
 
 
 def _hidden_call(model: keras.Model, index: int, lstm, shape: tuple[int, int]):
-    """The compiled pass ``(CHUNK, T, F) -> (layer input, mask as float, hidden sequence)``."""
+    """The compiled pass ``(rows, T, F) -> (layer input, mask as float, hidden sequence)``."""
     node = lstm._inbound_nodes[0]
     source = node.arguments.args[0]
     mask = node.arguments.kwargs.get("mask")
@@ -117,8 +117,8 @@ def _hidden_call(model: keras.Model, index: int, lstm, shape: tuple[int, int]):
         out = out if isinstance(out, (list, tuple)) else [out]
         seq = out[0]
         keep = tf.ones(tf.shape(seq)[:2], tf.bool) if len(out) == 1 else tf.cast(out[1], tf.bool)
-        h = tf.zeros((engine.CHUNK, cell.units), dtype=seq.dtype)
-        c = tf.zeros((engine.CHUNK, cell.units), dtype=seq.dtype)
+        h = tf.zeros((tf.shape(seq)[0], cell.units), dtype=seq.dtype)
+        c = tf.zeros((tf.shape(seq)[0], cell.units), dtype=seq.dtype)
         hs = []
         for t in range(n_steps):  # static T: the loop unrolls once per (T, F), at trace time
             h_new, (_, c_new) = cell(seq[:, t], [h, c], training=False)

@@ -50,7 +50,15 @@ RESOLUTION: dict[str, str] = {
     # helpers.tsr and the reference ordering of helpers.checks
     "temporal_saliency_rescaling": "cell",
     "random_attribution": "cell",
+    # helpers.gradients (chapter 9) and helpers.masks
+    "timing": "cell",
+    "random_point_ig": "cell",
+    "dynamask": "cell",
+    "extremal_mask": "cell",
 }
+
+#: Methods whose maps are unsigned importances (plot sequential from zero, score as is).
+UNSIGNED: frozenset[str] = frozenset({"dynamask", "extremal_mask"})
 
 
 def resolution(method: str | Callable, players: str | None = None) -> str:

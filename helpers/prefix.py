@@ -20,13 +20,16 @@ over the sequence, ...) to the leaves. Uses:
 Only models :func:`supports` accepts (LSTM layers fed by the input, then any
 head) take this path; callers fall back to one forward pass per perturbed input.
 Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
-:func:`helpers.engine.run` in ``CHUNK``-row chunks, or ``SMALL_CHUNK``-row ones for
-the few rows of a tree's top levels or an unperturbed run (see :func:`_outputs`).
+:func:`helpers.engine.run` in chunks of its bucket sizes, so the few rows of a tree's
+top levels or of an unperturbed run pad to 8 or 64 rows, not thousands.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import comb
 
@@ -44,8 +47,10 @@ MAX_EXACT_STEPS = 22
 #: Most tree nodes stepped at one level before the level is split (memory bound).
 MAX_NODES = 1 << 16
 
-#: Most rows left after the whole ``CHUNK``s that go through ``SMALL_CHUNK``-row calls.
-SMALL_LIMIT = 1024
+#: Occlusion and masking with fewer rows (copies plus originals) than this run as one
+#: plain forward pass: sharing prefixes saves cell steps but costs three or more
+#: compiled calls, which is slower below about a thousand rows (``bench_sizes``).
+PLAIN_BELOW = 1024
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -65,6 +70,8 @@ class count_cell_steps:
 
     A node-step advances one prefix by one time step through every LSTM layer of
     the model; a plain forward pass over ``n`` sequences of ``T`` steps costs ``n T``.
+    ``.seconds`` maps each part of the work (e.g. ``"unperturbed pass"``, ``"copy
+    building"``, ``"cell steps"``) to the CPU seconds spent in it, for profiling.
     """
 
     active: list[count_cell_steps] = []
@@ -72,6 +79,7 @@ class count_cell_steps:
     def __enter__(self) -> count_cell_steps:
         self.steps = 0
         self.head_rows = 0
+        self.seconds: dict[str, float] = {}
         count_cell_steps.active.append(self)
         return self
 
@@ -82,6 +90,25 @@ class count_cell_steps:
 def _add(name: str, value: int) -> None:
     for counter in count_cell_steps.active:
         setattr(counter, name, getattr(counter, name) + int(value))
+
+
+@contextlib.contextmanager
+def _clock(part: str) -> Iterator[None]:
+    """Add the CPU seconds of the block (all threads) to ``part`` of every active counter.
+
+    CPU time, as the benchmarks measure, moves less with other processes' load than
+    wall time; free when no counter is active.
+    """
+    if not count_cell_steps.active:
+        yield
+        return
+    start = time.process_time()
+    try:
+        yield
+    finally:
+        elapsed = time.process_time() - start
+        for counter in count_cell_steps.active:
+            counter.seconds[part] = counter.seconds.get(part, 0.0) + elapsed
 
 
 # --- which models, and how to run them in pieces -------------------------------------
@@ -136,39 +163,21 @@ def supports(model) -> bool:
 
 
 def _outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) -> np.ndarray:
-    """Every output of ``call(chunk) -> (rows, ...)`` over ``X`` ``(N, ...)``, as one array.
-
-    ``call(chunk)`` is the pass compiled for ``chunk`` rows. Whole ``CHUNK``s go through
-    the large call; a remainder of at most ``SMALL_LIMIT`` rows (a tree's top levels,
-    one unperturbed run) through ``SMALL_CHUNK`` calls, so little of it is padding.
-    """
-    parts = []
-    for lo, hi, chunk in _layout(X.shape[0]):
-        if hi > lo:
-            sub = [a[lo:hi] for a in extras]
-            parts += [y.numpy()[:rows] for _, rows, y in engine.run(call(chunk), X[lo:hi], *sub, count=count)]
+    """Every output of ``call`` over ``X`` ``(N, ...)``, as one array, in the engine's bucketed chunks."""
+    parts = [y.numpy()[:rows] for _, rows, y in engine.run(call, X, *extras, count=count)]
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
-def _layout(n: int) -> tuple[tuple[int, int, int], ...]:
-    """How :func:`_outputs` feeds ``n`` rows: ``(lo, hi, chunk)`` for the large and the small calls."""
-    bulk = n - n % engine.CHUNK
-    if n - bulk > SMALL_LIMIT:
-        bulk = n
-    return ((0, bulk, engine.CHUNK), (bulk, n, engine.SMALL_CHUNK))
-
-
 def _chunk_starts(start: np.ndarray) -> np.ndarray:
-    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`_outputs` chunks)."""
+    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`helpers.engine.layout` chunks)."""
     out = start.copy()
-    for lo, hi, chunk in _layout(len(start)):
-        for a in range(lo, hi, chunk):
-            out[a : min(hi, a + chunk)] = start[a : min(hi, a + chunk)].min()
+    for lo, rows, _ in engine.layout(len(start)):
+        out[lo : lo + rows] = start[lo : lo + rows].min()
     return out
 
 
 def _step_call(model, plan: _Plan, F: int):
-    """``chunk ->`` traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
+    """Traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
 
     def make(packed):
         inp, off, out = packed[:, :F], F, []
@@ -179,12 +188,12 @@ def _step_call(model, plan: _Plan, F: int):
             out += [h, c]
         return tf.concat(out, axis=1)
 
-    return lambda chunk: engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
+    return engine.compiled(model, "prefix_step", (F + 2 * sum(plan.units),), make)
 
 
 def _last_step_call(model, plan: _Plan, F: int):
-    """``chunk ->`` traced last step then head ``(chunk, F + S) -> (chunk, K)`` (head on the final state)."""
-    step = _step_call(model, plan, F)(engine.CHUNK).make
+    """Traced last step then head ``(chunk, F + S) -> (chunk, K)`` (head on the final state)."""
+    step = _step_call(model, plan, F).make
     u = plan.units[-1]
 
     def make(packed):
@@ -192,32 +201,61 @@ def _last_step_call(model, plan: _Plan, F: int):
         out = plan.head(h, training=False)
         return tf.reshape(out, (tf.shape(out)[0], -1))
 
-    return lambda chunk: engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make, chunk=chunk)
+    return engine.compiled(model, "prefix_last_step", (F + 2 * sum(plan.units),), make)
+
+
+def _branch(plan: _Plan, states: list, inputs):
+    """Step every LSTM layer from parent states into ``k`` children at once, sharing ``h @ U``.
+
+    ``states``: per layer ``(h, c)`` of shape ``P + (u,)``; ``inputs``: ``P + (k, F)`` (or
+    broadcastable to it). Children share their parent's recurrent term ``h @ U + bias``,
+    so it is computed once per parent, not once per child; the gates are Keras' LSTM
+    cell's (``i, f, c, o`` order). Returns per layer ``(h, c)`` of shape ``P + (k, u)``.
+    """
+    out, inp = [], inputs
+    for layer, (h, c) in zip(plan.layers, states):
+        cell = layer.cell
+        rec = tf.tensordot(h, tf.convert_to_tensor(cell.recurrent_kernel), axes=1)
+        if cell.use_bias:
+            rec = rec + tf.convert_to_tensor(cell.bias)
+        z = tf.tensordot(inp, tf.convert_to_tensor(cell.kernel), axes=1) + rec[..., None, :]
+        z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
+        gate = cell.recurrent_activation
+        c = gate(z_f) * c[..., None, :] + gate(z_i) * cell.activation(z_c)
+        h = gate(z_o) * cell.activation(c)
+        out.append((h, c))
+        inp = h
+    return out
 
 
 def _last_two_steps_call(model, plan: _Plan, F: int):
-    """``chunk ->`` traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
+    """Traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
 
     A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
-    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order.
+    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order. Each
+    level steps a parent's two children together (:func:`_branch`), so the recurrent
+    products are computed for 3 states per row, not 6.
     """
-    step = _step_call(model, plan, F)(engine.CHUNK).make
     u = plan.units[-1]
 
     def make(packed):
         rows = tf.shape(packed)[0]
-        state = tf.repeat(packed[:, 4 * F :], 2, axis=0)
-        state = step(tf.concat([tf.reshape(packed[:, : 2 * F], (-1, F)), state], axis=1))
-        nxt = tf.reshape(tf.repeat(packed[:, None, 2 * F : 4 * F], 2, axis=1), (-1, F))
-        h = step(tf.concat([nxt, tf.repeat(state, 2, axis=0)], axis=1))[:, -2 * u : -u]
+        states, off = [], 4 * F
+        for w in plan.units:
+            states.append((packed[:, off : off + w], packed[:, off + w : off + 2 * w]))
+            off += 2 * w
+        states = _branch(plan, states, tf.reshape(packed[:, : 2 * F], (-1, 2, F)))  # (rows, 2, w)
+        # The last step's inputs are the same for both children: (rows, 1, 2, F) broadcasts.
+        states = _branch(plan, states, tf.reshape(packed[:, 2 * F : 4 * F], (-1, 1, 2, F)))
+        h = tf.reshape(states[-1][0], (-1, u))  # leaves bb, bx, xb, xx per row
         y = plan.head(h, training=False)
         return tf.reshape(y, (rows, -1))
 
-    return lambda chunk: engine.compiled(model, "prefix_last_two", (4 * F + 2 * sum(plan.units),), make, chunk=chunk)
+    return engine.compiled(model, "prefix_last_two", (4 * F + 2 * sum(plan.units),), make)
 
 
 def _head_call(model, plan: _Plan, T: int):
-    """``chunk ->`` traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
+    """Traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
     u = plan.units[-1]
     shape = (T, u) if plan.sequence_head else (u,)
 
@@ -225,7 +263,7 @@ def _head_call(model, plan: _Plan, T: int):
         out = plan.head(h, training=False)
         return tf.reshape(out, (tf.shape(out)[0], -1))
 
-    return lambda chunk: engine.compiled(model, "prefix_head", shape, make, chunk=chunk)
+    return engine.compiled(model, "prefix_head", shape, make)
 
 
 # --- the tree walk ---------------------------------------------------------------------
@@ -254,7 +292,8 @@ class _Walk:
         if t == self.T - 2 and self.last_two is not None and getattr(self.tree, "full", False):
             self._last_two(t, meta, states)
             return
-        parent, inputs, child_meta = self.tree.children(t, meta)
+        with _clock("tree building"):
+            parent, inputs, child_meta = self.tree.children(t, meta)
         n = states.shape[0]
         if len(parent) > MAX_NODES and n > 1:
             # Too many children at once: split this level's nodes; no node is computed twice.
@@ -262,37 +301,45 @@ class _Walk:
                 sub_history = history[:-1] + [(history[-1][0][sl], history[-1][1][sl])] if history else []
                 self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
             return
-        packed = np.empty((len(parent), inputs.shape[1] + self.S), np.float32)
-        packed[:, : inputs.shape[1]] = inputs
-        if getattr(self.tree, "full", False):  # every node has two children: no gather
-            packed[:, inputs.shape[1] :] = np.repeat(states, 2, axis=0)
-        else:
-            packed[:, inputs.shape[1] :] = states[parent]
+        with _clock("tree building"):
+            packed = np.empty((len(parent), inputs.shape[1] + self.S), np.float32)
+            packed[:, : inputs.shape[1]] = inputs
+            if getattr(self.tree, "full", False):  # every node has two children: no gather
+                packed[:, inputs.shape[1] :] = np.repeat(states, 2, axis=0)
+            else:
+                packed[:, inputs.shape[1] :] = states[parent]
         _add("steps", len(parent))
         if t == self.T - 1 and self.last is not None:
             # The last step and the head in one call: the leaves' states never leave it.
             _add("head_rows", len(parent))
-            self.tree.collect(child_meta, _outputs(self.last, packed, count="rows").astype(np.float64))
+            with _clock("last step and head"):
+                y = _outputs(self.last, packed, count="rows").astype(np.float64)
+            with _clock("collect"):
+                self.tree.collect(child_meta, y)
             return
-        new = _outputs(self.step, packed)
+        with _clock("cell steps"):
+            new = _outputs(self.step, packed)
         if self.plan.sequence_head:
             history = history + [(parent, new[:, self.h_last])]
         self._grow(t + 1, child_meta, new, history)
 
     def _last_two(self, t: int, meta: dict, states: np.ndarray) -> None:
         """A full tree's last two levels and the head in one call: 4 leaves per node."""
-        _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
-        _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
-        n, F = states.shape[0], inputs.shape[1]
-        packed = np.concatenate(
-            [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
-        )
+        with _clock("tree building"):
+            _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
+            _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
+            n, F = states.shape[0], inputs.shape[1]
+            packed = np.concatenate(
+                [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
+            )
         _add("steps", 6 * n)
         _add("head_rows", 4 * n)
         for counter in engine.count_evaluations.active:
             counter.rows += 4 * n
-        y = _outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
-        self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
+        with _clock("last two steps and head"):
+            y = _outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
+        with _clock("collect"):
+            self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
 
     def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
         n = states.shape[0]
@@ -616,16 +663,21 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
     out = np.zeros((n, 1 + positions * G))
     if n == 0:
         return out
-    S = 2 * sum(plan.units)
-    zeros = np.zeros((n, S), np.float32)
-    run = _suffix_call(model, plan, T, F, "states")
-    states = _suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
-    run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "output")
-    seq_x = states[:, :, _h_last(plan)]
-    out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
     member = np.zeros((G, F), bool)
     for g, feats in enumerate(groups):
         member[g, feats] = True
+    if n * (1 + positions * G) < PLAIN_BELOW:
+        return _occlude_plain(model, X, B, window, member, positions, target)
+    S = 2 * sum(plan.units)
+    zeros = np.zeros((n, S), np.float32)
+    with _clock("unperturbed pass"):
+        run = _suffix_call(model, plan, T, F, "states")
+        states = _suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
+        seq_x = states[:, :, _h_last(plan)]
+        out[:, 0] = _apply_head(plan, model, T, seq_x if plan.sequence_head else seq_x[:, -1], target)
+    run = _suffix_call(model, plan, T, F, "sequence" if plan.sequence_head else "output")
+    flat_x, flat_b = X.reshape(n, T * F), np.ascontiguousarray(B).reshape(n, T * F)
+    member_cols = [np.flatnonzero(row) for row in member]
     # Copies ordered by start step, so each CHUNK starts computing at almost its rows' start.
     p = np.repeat(np.arange(positions), G * n)
     g = np.tile(np.repeat(np.arange(G), n), positions)
@@ -634,26 +686,57 @@ def _occlude(model, plan, X, B, window, groups, positions, target) -> np.ndarray
     for lo in range(0, len(p), block):
         hi = min(len(p), lo + block)
         pp, gg, ii = p[lo:hi], g[lo:hi], i[lo:hi]
-        copies = X[ii].copy()
         steps = np.arange(T)[None, :]
-        on = (steps >= pp[:, None]) & (steps < pp[:, None] + window)  # (rows, T)
-        replace = on[:, :, None] & member[gg][:, None, :]
-        copies[replace] = np.broadcast_to(B[ii], copies.shape)[replace]
-        # A chunk runs from its smallest start, so every row starts there, from the
-        # unperturbed state (its steps up to its own start are unperturbed): no mask.
-        first = _chunk_starts(pp)
-        init = np.where((first > 0)[:, None], states[ii, np.maximum(first - 1, 0)], 0.0).astype(np.float32)
-        sub = _suffix(run, copies, init, first.astype(np.int32))
+        with _clock("copy building"):
+            # Packed rows [x (T F), initial state (S)] written in place: no copy of X per
+            # row, then only the few perturbed cells set.
+            packed = np.empty((hi - lo, T * F + S), np.float32)
+            np.take(flat_x, ii, axis=0, out=packed[:, : T * F])
+            for grp, cols in enumerate(member_cols):
+                rows = np.flatnonzero(gg == grp)
+                for w in range(window):
+                    for f in cols:
+                        c = (pp[rows] + w) * F + f
+                        packed[rows, c] = flat_b[ii[rows], c]
+            # A chunk runs from its smallest start, so every row starts there, from the
+            # unperturbed state (its steps up to its own start are unperturbed): no mask.
+            first = _chunk_starts(pp)
+            packed[:, T * F :] = states[ii, np.maximum(first - 1, 0)]
+            packed[first == 0, T * F :] = 0.0
+        with _clock("perturbed suffixes" + ("" if plan.sequence_head else " and head")):
+            sub = _outputs(run, packed, T - first.astype(np.int32))
+        _add("steps", int((T - first).sum()))
         _add("steps", int((first - pp).sum()))  # count only the steps from each row's own start
         if plan.sequence_head:  # steps before the start are the unperturbed run's
             sub = np.where(steps[:, :, None] < first[:, None, None], seq_x[ii], sub)
-            out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
+            with _clock("head"):
+                out[ii, 1 + pp * G + gg] = _apply_head(plan, model, T, sub, target[ii])
         else:  # "output": the head ran inside the suffix call
             _add("head_rows", len(sub))
             for counter in engine.count_evaluations.active:
                 counter.rows += len(sub)
             out[ii, 1 + pp * G + gg] = sub[np.arange(len(sub)), target[ii]]
     return out
+
+
+def _occlude_plain(model, X, B, window, member, positions, target) -> np.ndarray:
+    """:func:`_occlude`'s outputs from one forward pass over every copy (few rows: fewer calls)."""
+    from helpers.models import evaluate
+
+    n, T, F = X.shape
+    G = len(member)
+    with _clock("copy building"):
+        copies = np.repeat(X[None], 1 + positions * G, axis=0)  # (1 + positions G, n, T, F)
+        for p in range(positions):
+            for g in range(G):
+                cells = np.s_[p : p + window, member[g]]
+                copies[1 + p * G + g][(slice(None), *cells)] = B[(slice(None), *cells)]
+    rows = copies.shape[0] * n
+    _add("steps", rows * T)
+    _add("head_rows", rows)
+    with _clock("plain forward"):
+        y = evaluate(model, copies.reshape(rows, T, F)).reshape(copies.shape[0], n, -1)
+    return y[:, np.arange(n), target].T  # (n, 1 + positions G)
 
 
 def _h_last(plan: _Plan) -> slice:
@@ -702,7 +785,7 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
         return tf.transpose(frames.stack(), (1, 0, 2))
 
     if keep == "states":
-        return lambda chunk: engine.compiled(model, "prefix_suffix_states", (T * F + S,), make, chunk=chunk)
+        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
 
     def make_layers(packed, remaining):
         # The model's own LSTM layers from the chunk's earliest start; callers give every
@@ -722,7 +805,7 @@ def _suffix_call(model, plan: _Plan, T: int, F: int, keep: str):
             return tf.reshape(y, (tf.shape(y)[0], -1))
         return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
 
-    return lambda chunk: engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers, chunk=chunk)
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
 
 
 def _suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ The built site is checked in tests/test_site_links.py.
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +17,8 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from tools import first_cell
-from tools.repository import PLACEHOLDER_URL, repository
+from tools import first_cell, kit
+from tools.repository import PLACEHOLDER_URL, repository, site
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -49,7 +51,8 @@ def test_generated_cell_is_lint_clean_python_with_short_lines(url, tmp_path):
     ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "E,F,W,B",
                            "--ignore", "E402", str(tmp_path / "cell.py")], capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout
-    assert (REAL in source) == (url is not None) and PLACEHOLDER_URL not in source
+    joined = re.sub(r'"\n +"', "", source)  # long strings are split into adjacent literals
+    assert (REAL in joined) == (url is not None) and PLACEHOLDER_URL not in joined
 
 
 def run_cell_without_helpers(source: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -72,7 +75,33 @@ def test_outside_the_repository_the_cell_stops_with_one_line(tmp_path):
 def test_with_a_repository_the_stop_line_says_what_to_pip_install(tmp_path):
     result = run_cell_without_helpers(first_cell.cell_source(REAL, "main"), tmp_path)
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1 and f"git+{REAL}@main" in lines[0], result.stdout + result.stderr
+    wheel = f"https://example-org.github.io/inside-the-lstm/{kit.wheel_name()}"
+    assert len(lines) == 1 and f"pip install {wheel}`" in lines[0], result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("url, baseurl, expected", [
+    (REAL, None, "https://example-org.github.io/inside-the-lstm"),
+    ("https://github.com/Example-Org/example-org.github.io", None, "https://example-org.github.io"),
+    (REAL, "https://lstm.example.net/", "https://lstm.example.net"),
+    (PLACEHOLDER_URL, "https://lstm.example.net", None),
+])
+def test_the_site_address_follows_github_pages_or_the_base_url(tmp_path, url, baseurl, expected):
+    path = config_with(tmp_path, url)
+    if baseurl:
+        path.write_text(path.read_text() + f"html:\n  baseurl: {baseurl}\n")
+    assert site(path) == expected
+
+
+def test_a_repository_outside_github_needs_a_base_url(tmp_path):
+    with pytest.raises(ValueError, match="expected html.baseurl"):
+        site(config_with(tmp_path, "https://gitlab.com/a/b"))
+
+
+def test_in_colab_the_cell_installs_the_wheel_from_the_site():
+    source = first_cell.cell_source(REAL, "main", site="http://127.0.0.1:8123/")
+    assert '"google.colab" in sys.modules' in source
+    assert "".join(json.loads(s) for s in re.findall(r'^ +(".*")\)?$', source.split("wheel = (")[1].split(
+        "subprocess.run")[0], re.M)) == f"http://127.0.0.1:8123/{kit.wheel_name()}"
 
 
 def test_inside_a_clone_the_cell_finds_helpers_from_a_subfolder():
@@ -99,7 +128,8 @@ def test_every_chapter_starts_with_the_generated_cell(chapter):
     nb = nbformat.read(chapter, as_version=4)
     current = first_cell.generated_cell_of(nb)
     assert current is not None, f"{chapter.name}: run `python -m tools.first_cell notebooks`"
-    assert current.source == first_cell.first_cell(*repository()).source, f"{chapter.name}: stale set-up cell"
+    expected = first_cell.first_cell(*repository(), site=site()).source
+    assert current.source == expected, f"{chapter.name}: stale set-up cell"
 
 
 def load_extension():

@@ -50,6 +50,12 @@ def sequential_model() -> keras.Model:
     )
 
 
+@pytest.fixture(autouse=True)
+def _always_share_prefixes(monkeypatch):
+    """These tests' inputs are small: make occlusion and masking take the prefix path anyway."""
+    monkeypatch.setattr(prefix, "PLAIN_BELOW", 0)
+
+
 MODELS = {
     "single": lambda: models.build_lstm(T, F, units=4, seed=0),
     "stacked_odd": lambda: models.build_stacked_lstm(T, F, units=(7, 5), seed=1),
@@ -452,9 +458,8 @@ def test_chunks_with_different_starts_give_the_same_values(data, monkeypatch):
     model = MODELS["stacked_odd"]()
     whole = perturbation.occlusion(model, X, baseline=B[2], window=2, prefix_sharing=False)
     # Tiny chunks: copies perturbed at different steps share chunks, large and small ones.
+    monkeypatch.setattr(engine, "BUCKETS", (4, 8))
     monkeypatch.setattr(engine, "CHUNK", 8)
-    monkeypatch.setattr(engine, "SMALL_CHUNK", 4)
-    monkeypatch.setattr(prefix, "SMALL_LIMIT", 4)
     with prefix.count_cell_steps() as counter:
         shared = perturbation.occlusion(model, X, baseline=B[2], window=2)
     np.testing.assert_allclose(shared, whole, atol=1e-5)
@@ -463,3 +468,17 @@ def test_chunks_with_different_starts_give_the_same_values(data, monkeypatch):
     phi = shapley.exact_shapley(model, X, background=B[:1], players="time")
     plain = shapley.exact_shapley(model, X, background=B[:1], players="time", prefix_sharing=False)
     np.testing.assert_allclose(phi, plain, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["single", "attention"])
+def test_few_rows_run_as_one_plain_forward_with_the_same_values(name, data, monkeypatch):
+    X, B = data
+    model = MODELS[name]()
+    shared = prefix.occlusion_prefix(model, X, B[1], window=2), prefix.mask_time_steps_prefix(model, X, B[1])
+    monkeypatch.setattr(prefix, "PLAIN_BELOW", 10**6)
+    with prefix.count_cell_steps() as counter, engine.count_evaluations() as rows:
+        plain = prefix.occlusion_prefix(model, X, B[1], window=2)
+    n, copies = X.shape[0], 1 + (T - 1) * F
+    assert counter.steps == n * copies * T and rows.rows == n * copies  # every copy, every step
+    np.testing.assert_allclose(plain, shared[0], atol=1e-5)
+    np.testing.assert_allclose(prefix.mask_time_steps_prefix(model, X, B[1]), shared[1], atol=1e-5)

@@ -58,7 +58,9 @@ def _browser_path() -> str | None:
 def _pages() -> list[str]:
     if not SITE.is_dir():
         return []
-    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html") if "_static" not in p.parts)
+    # The slide decks are not book pages (no menu, fixed 1280 x 720): tests/test_slides_site.py checks them.
+    skipped = {"_static", "slides"}
+    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html") if not skipped & set(p.relative_to(SITE).parts))
 
 
 @pytest.fixture(scope="module")

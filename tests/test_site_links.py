@@ -45,8 +45,11 @@ def test_workshop_page_offers_the_student_notebooks_as_one_working_download():
     assert target.is_file(), f"{hrefs[0]} does not resolve to a file in the site"
     chapters = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     with zipfile.ZipFile(target) as archive:
-        names = archive.namelist()
+        names = [n for n in archive.namelist() if n.endswith(".ipynb")]
         assert sorted(Path(n).name for n in names) == chapters
+        # The kit around them (tests/test_kit.py installs it and runs chapter 1).
+        assert {"README.md", "requirements.txt"} <= {Path(n).name for n in archive.namelist()}
+        assert any(n.endswith("-py3-none-any.whl") for n in archive.namelist())
         for name in names:
             nb = nbformat.reads(archive.read(name).decode(), as_version=4)
             assert not any("assert " in c.source for c in nb.cells if c.cell_type == "code"), name

@@ -4,7 +4,9 @@ Explained in ``book/setup.md`` ("Outside the repository"). A chapter opened
 outside a clone (downloaded, in Colab, in Binder) must find ``helpers`` before
 anything else runs, and TensorFlow must start quietly whatever the chapter
 imports next. The cell does both; it is derived from ``repository.url`` in
-``_config.yml`` (``tools.repository``), so changing that one setting and
+``_config.yml`` (``tools.repository``): in Colab it installs the helpers wheel
+that the website build publishes at the site's root (``tools.kit``,
+``book/_ext/offline_site.py``). Changing that one setting and
 running ``python -m tools.first_cell notebooks`` updates every chapter.
 ``--check`` only reports chapters whose cell is missing or stale.
 """
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import nbformat
 
-from tools.repository import repository
+from tools.kit import wheel_name
+from tools.repository import pages_address, repository, site
 
 #: Marks the generated cell, so a rerun replaces it instead of adding another.
 MARK = "first_cell"
@@ -40,12 +43,14 @@ if importlib.util.find_spec("helpers") is None:
 
 _INSTALL = '''\
     elif "google.colab" in sys.modules:
+        # The helpers wheel the book's website publishes; pip brings the rest.
         import subprocess
 
-        requirement = (
-{requirement})
+        wheel = (
+{wheel})
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                        requirement], check=True)
+                        wheel], check=True)
+        importlib.invalidate_caches()
 '''
 
 _STOP = '''\
@@ -70,22 +75,27 @@ def _literal(text: str, indent: int) -> str:
     return "\n".join(" " * indent + json.dumps(piece) for piece in pieces)
 
 
-def cell_source(url: str | None, branch: str) -> str:
-    """The set-up cell's code for repository ``url`` (None: no public repository yet)."""
+def cell_source(url: str | None, branch: str, *, site: str | None = None) -> str:
+    """The set-up cell's code for repository ``url`` (None: no public repository yet).
+
+    ``site`` is the published website holding the helpers wheel; by default the
+    one ``tools.repository.site`` derives from ``url``.
+    """
     if url is None:
         message = ("helpers not found: clone the book's repository, run `make install` "
                    "there and open this chapter with `make lab` (see the Setting up page).")
         return _FIND + _STOP.format(message=_literal(message, 12))
-    requirement = f"inside-the-lstm-helpers @ git+{url}@{branch}"
-    message = (f'helpers not found: run `pip install "{requirement}"` in this Python, '
-               f"or clone {url} and run `make install`.")
-    return (_FIND + _INSTALL.format(requirement=_literal(requirement, 12))
+    site = site or pages_address(url)
+    wheel = f"{site.rstrip('/')}/{wheel_name()}"
+    message = (f"helpers not found: run `pip install {wheel}` in this Python, "
+               f"or clone {url} (branch {branch}) and run `make install`.")
+    return (_FIND + _INSTALL.format(wheel=_literal(wheel, 12))
             + _STOP.format(message=_literal(message, 12)))
 
 
-def first_cell(url: str | None, branch: str) -> nbformat.NotebookNode:
+def first_cell(url: str | None, branch: str, *, site: str | None = None) -> nbformat.NotebookNode:
     """The generated set-up code cell."""
-    source = cell_source(url, branch).rstrip("\n")
+    source = cell_source(url, branch, site=site).rstrip("\n")
     return nbformat.v4.new_code_cell(source, metadata={"tags": list(TAGS), MARK: True})
 
 
@@ -110,7 +120,7 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv if a != "--check"]
     if len(args) != 1:
         raise SystemExit("usage: python -m tools.first_cell [--check] NOTEBOOK_DIR")
-    cell = first_cell(*repository())
+    cell = first_cell(*repository(), site=site())
     stale = []
     for path in sorted(Path(args[0]).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)

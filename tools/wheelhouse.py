@@ -5,12 +5,16 @@ downloads, for every learner platform and Python version below, every wheel
 that ``requirements.txt`` needs into ``wheelhouse/<platform>/``; ``make install
 OFFLINE=1`` then installs from that folder with ``pip --no-index``. The
 editable ``-e .`` line is built from source, so its build backend (setuptools)
-is downloaded too.
+is downloaded too. Beside the ranges it downloads the exact versions the
+book was tested with (``pinned``: those installed where the wheelhouse is
+made), which the student kit's ``requirements.txt`` names (``tools.kit``).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +29,12 @@ PLATFORMS: dict[str, list[str]] = {
     "windows-x86_64": ["win_amd64"],
 }
 PYTHONS = ["3.11", "3.12"]
+#: How the set-up page (book/setup.md) and the student kit's README name each platform.
+PLATFORM_NAMES = {
+    "linux-x86_64": "Linux (x86-64)",
+    "macos-arm64": "macOS 12 or newer on Apple silicon (arm64)",
+    "windows-x86_64": "Windows (x86-64)",
+}
 #: What pip needs, besides the requirements, to build `-e .` with --no-index.
 BUILD_REQUIREMENTS = ["setuptools>=68"]
 
@@ -37,6 +47,27 @@ def requirements(path: Path) -> list[str]:
         if line and not line.startswith("-e"):
             lines.append(line)
     return lines + BUILD_REQUIREMENTS
+
+
+def requirement_names(lines: list[str]) -> list[str]:
+    """The distribution names in requirement ``lines``, in order (comments and ``-e .`` skipped)."""
+    names = []
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.append(re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0])
+    return names
+
+
+def pinned(names: list[str]) -> list[str]:
+    """``name==version`` for each of ``names`` as installed in this Python: what the book was tested with."""
+    lines = []
+    for name in names:
+        try:
+            lines.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            raise ValueError(f"expected {name!r} installed to pin its tested version, got no such package") from None
+    return lines
 
 
 def current_platform() -> str:
@@ -78,7 +109,8 @@ def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[1]
     dest.mkdir(parents=True, exist_ok=True)
     wanted = dest / "requirements-wheelhouse.txt"
-    wanted.write_text("\n".join(requirements(root / "requirements.txt")) + "\n")
+    needed = root / "requirements.txt"
+    wanted.write_text("\n".join(requirements(needed) + pinned(requirement_names(needed.read_text().splitlines()))) + "\n")
     plats = [current_platform()] if current else list(PLATFORMS)
     pythons = [f"{sys.version_info.major}.{sys.version_info.minor}"] if current else PYTHONS
     for plat in plats:

@@ -1,10 +1,11 @@
-"""Chapter 2's closing note, recorded: runs bench_sensitivity several times, writes book/bench_sensitivity.csv.
+"""A benchmark's ratios, recorded for a chapter: runs bench_NAME several times, writes book/bench_NAME.csv.
 
-Run from the repository root (about a minute per run on a quiet 2-core machine):
+Run from the repository root:
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/sensitivity_record.py [runs]
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/record.py sensitivity 5   # chapter 2
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/record.py costs 2         # chapter 7
 
-Not a benchmark (`run.py` runs only `bench_*.py`). The chapter quotes the range
+Not a benchmark (`run.py` runs only `bench_*.py`). A chapter quotes the range
 of each ratio over the recorded runs instead of timing them while it builds: a
 single timing inside a page build measures the machine's load, not the method.
 The file's header says when, on what processor and under what load average the
@@ -13,6 +14,7 @@ runs were made, so the chapter can cite them as a dated measurement.
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import sys
@@ -22,10 +24,12 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_sensitivity  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "book" / "bench_sensitivity.csv"
+READERS = {
+    "sensitivity": "notebooks/02_sensitivity.ipynb",
+    "costs": "notebooks/07_which_to_trust.ipynb",
+}
 
 
 def processor() -> str:
@@ -39,26 +43,30 @@ def processor() -> str:
     return platform.processor() or platform.machine()
 
 
-def main(runs: int = 5) -> int:
+def main(name: str, runs: int = 5) -> int:
+    if name not in READERS:
+        raise ValueError(f"expected one of {sorted(READERS)}, got {name!r}")
+    bench = importlib.import_module(f"bench_{name}")
+    out = ROOT / "book" / f"bench_{name}.csv"
     load = os.getloadavg()[0]
     rows = []
     for run in range(runs):
-        for row in bench_sensitivity.run():
+        for row in bench.run():
             rows.append({"run": run, **row})
         print(f"run {run + 1} of {runs} done", flush=True)
     header = (
-        "# made by: PYTHONPATH=$PWD .venv/bin/python benchmarks/sensitivity_record.py "
-        f"{runs}; read by notebooks/02_sensitivity.ipynb\n"
+        "# made by: PYTHONPATH=$PWD .venv/bin/python benchmarks/record.py "
+        f"{name} {runs}; read by {READERS[name]}\n"
         f"# date: {time.strftime('%Y-%m-%d', time.gmtime())}\n"
         f"# machine: {processor()}, {os.cpu_count()} cores\n"
         f"# load average at start: {load:.1f}\n"
     )
-    with OUT.open("w") as f:
+    with out.open("w") as f:
         f.write(header)
         pd.DataFrame(rows).to_csv(f, index=False)
-    print(f"wrote {OUT}")
+    print(f"wrote {out}")
     return 0 if all(r["passed"] for r in rows) else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
+    raise SystemExit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 5))

@@ -1,0 +1,113 @@
+"""Reproduce time_interpret's ARMA white-box table with this book's methods.
+
+`python benchmarks/reproduce_arma.py [--quick] [--csv PATH]` prints our AUP / AUR
+beside the published means (5 folds of 10 samples; `--quick`: 1 fold) and
+writes them as CSV. Data, white box and metrics follow time_interpret
+(`tint/datasets/arma.py`, `tint/metrics/white_box/`); the code is ours.
+
+The committed table, `book/arma_reproduction.csv` (chapter 9 reads it), was made by
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/reproduce_arma.py --quick --csv book/arma_reproduction.csv
+
+(its first line records the command; 1 fold, because the 5-fold run did not
+finish under this session's load: drop --quick for it). Closing note, measured with
+`benchmarks/arma_causes.py` (fold 0, rare-feature; AUP / AUR):
+integrated gradients and occlusion meet the +-0.02 targets on both tasks.
+The learned masks miss +-0.05. Dynamask: ours 0.626 / 0.417 (published
+0.956 / 0.656); one keep ratio of 0.05 (the one time_interpret's
+minimum-loss choice picks) 0.335 / 0.462; plus its blur width 2 and area
+weight 1 -> 1000: 0.404 / 0.463; plus 1000 epochs: 0.451 / 0.491. No setting
+we expose closes the gap; what differs and is not measured is the mask's
+parametrisation (time_interpret clips a mask initialised at 0.5 to [0, 1];
+ours is a sigmoid of logits initialised near 0) and time_interpret's blur
+normalisation. ExtremalMask: ours (600 epochs) 0.929 / 0.825 (published
+0.992 / 0.756); with time_interpret's 2000 epochs 0.991 / 0.660: the epochs
+explain the AUP gap, while AUR then falls below the published value (its
+replacement network is a one-layer bidirectional GRU of 32 units here; the
+candidates of time_interpret's search, `extremal_mask_params.py`, are none, a
+GRU, or a bidirectional GRU of F units followed by an MLP). 2000 epochs cost about 3x the
+default's time, too much for the script's 20-minute budget on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helpers import arma, gradients, masks, perturbation, scores  # noqa: E402
+
+#: time_interpret's experiments/arma results.csv (mean of 5 folds): (AUP, AUR).
+PUBLISHED = {
+    ("rare-feature", "integrated_gradients"): (1.00, 0.135),
+    ("rare-feature", "occlusion"): (1.00, 0.134),
+    ("rare-feature", "dynamask"): (0.956, 0.656),
+    ("rare-feature", "extremal_mask"): (0.992, 0.756),
+    ("rare-time", "integrated_gradients"): (1.00, 0.126),
+    ("rare-time", "occlusion"): (1.00, 0.125),
+    ("rare-time", "dynamask"): (0.903, 0.652),
+    ("rare-time", "extremal_mask"): (0.993, 0.820),
+}
+TOLERANCE = {"integrated_gradients": 0.02, "occlusion": 0.02, "dynamask": 0.05, "extremal_mask": 0.05}
+KEEP = (0.01, 0.02, 0.03, 0.04, 0.05)
+
+
+def explain(name: str, model, X: np.ndarray, epochs: int) -> np.ndarray:
+    # time_interpret scores |IG| and |occlusion| (experiments/arma/main.py).
+    if name == "integrated_gradients":
+        return np.abs(gradients.integrated_gradients(model, X, baseline="zeros", steps=50))
+    if name == "occlusion":
+        # time_interpret's baseline: each sample's mean over time, per feature.
+        mean = np.broadcast_to(X.mean(axis=1, keepdims=True), X.shape)
+        return np.abs(perturbation.occlusion(model, X, baseline=mean))
+    if name == "dynamask":
+        return masks.dynamask(model, X, keep=KEEP, epochs=epochs, seed=0)
+    return masks.extremal_mask(model, X, epochs=2 * epochs, seed=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 fold instead of 5")
+    parser.add_argument("--epochs", type=int, default=300, help="Dynamask epochs (ExtremalMask: twice)")
+    parser.add_argument("--csv", type=Path, default=None)
+    args = parser.parse_args(argv)
+    folds = 1 if args.quick else 5
+    rows = []
+    start = time.perf_counter()
+    for task in ("rare-feature", "rare-time"):
+        values = {name: [] for name in TOLERANCE}
+        for fold in range(folds):
+            X = arma.arma_inputs(10, seed=fold)
+            truth = arma.planted(task, seed=fold)
+            model = arma.white_box(truth)
+            full = np.broadcast_to(truth, X.shape)
+            for name in TOLERANCE:
+                A = explain(name, model, X, args.epochs)
+                values[name].append((scores.tint_aup(A, full), scores.tint_aur(A, full)))
+        for name, pairs in values.items():
+            ours = np.mean(pairs, axis=0)
+            pub = PUBLISHED[(task, name)]
+            ok = all(abs(o - p) <= TOLERANCE[name] for o, p in zip(ours, pub))
+            rows.append((task, name, float(ours[0]), pub[0], float(ours[1]), pub[1], ok))
+    print(f"{'experiment':13} {'method':21} {'AUP':>6} {'pub':>6} {'AUR':>6} {'pub':>6}  within")
+    for task, name, a, pa, r, pr, ok in rows:
+        print(f"{task:13} {name:21} {a:6.3f} {pa:6.3f} {r:6.3f} {pr:6.3f}  {'yes' if ok else 'NO'}")
+    print(f"{folds} fold(s), {time.perf_counter() - start:.0f} s")
+    if args.csv is not None:
+        with open(args.csv, "w") as fp:
+            command = " ".join(["benchmarks/reproduce_arma.py", *(argv if argv is not None else sys.argv[1:])])
+            fp.write(f"# made by: PYTHONPATH=$PWD .venv/bin/python {command} ({folds} fold(s)); "
+                     "read by notebooks/09_learned_masks.ipynb\n")
+            fp.write("experiment,method,aup,aup_published,aur,aur_published,within_target\n")
+            for task, name, a, pa, r, pr, ok in rows:
+                fp.write(f"{task},{name},{a:.4f},{pa},{r:.4f},{pr},{ok}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
