@@ -78,6 +78,7 @@ def load_model(path):
 
 
 __all__ = [
+    "arma",
     "attention",
     "check_setup",
     "checks",
@@ -89,6 +90,7 @@ __all__ = [
     "hidden",
     "layers",
     "levels",
+    "masks",
     "lstm_relevance",
     "models",
     "perturbation",
