@@ -83,7 +83,7 @@ def run() -> list[dict]:
     attribution = rng.normal(size=X.shape)
     copies = np.repeat(X, 21, axis=0)
     t_deletion, t_same_rows = best_pair(
-        lambda: checks.deletion_curve(lstm, X, attribution, "draw", reference=reference,
+        lambda: checks.deletion_curve(lstm, X, attribution, baseline="draw", reference=reference,
                                           fractions=21),
         lambda: models.forward(lstm, copies), CHEAP_REPEATS)
     rows.append(row(f"deletion curve (21 fractions x {N}) / one forward call over the same rows",

@@ -34,7 +34,7 @@ def run() -> list[dict]:
     model = models.build_lstm(T, F, units=32, seed=0)
 
     def deletion(baseline="mean"):
-        return checks.deletion_curve(model, X, A, baseline, reference=reference, fractions=K + 1)
+        return checks.deletion_curve(model, X, A, baseline=baseline, reference=reference, fractions=K + 1)
 
     def cumulative(fn, baseline="mean"):
         return fn(model, X, A, baseline=baseline, reference=reference, k=K)

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             row = {
                 "seed": seed, "method": name,
                 "AUROC": scores.auroc(A, rel), "AUP": scores.aup(A, rel), "AUR": scores.aur(A, rel),
-                "deletion AUC (mean)": checks.deletion_curve(model, X, A, "mean", reference=train,
+                "deletion AUC (mean)": checks.deletion_curve(model, X, A, baseline="mean", reference=train,
                                                              fractions=11).auc(),
                 "CPD": removal.cumulative_prediction_difference(model, X, A, baseline="road", k=K),
                 "CPP": removal.cumulative_prediction_preservation(model, X, A, baseline="road", k=K),

@@ -44,7 +44,7 @@ def scoreboard(model, attention_model, X, relevance, reference, seed: int) -> li
         A = method.explain(model_used, X)
 
         def deletion(baseline, A=A, m=model_used):
-            return checks.deletion_curve(m, X, A, baseline, reference=reference, fractions=11).auc()
+            return checks.deletion_curve(m, X, A, baseline=baseline, reference=reference, fractions=11).auc()
 
         rows.append({
             "seed": seed, "method": name,

@@ -27,7 +27,7 @@ def _register_layers() -> None:
     import sys
 
     if "keras" in sys.modules:
-        import helpers.attention  # noqa: F401
+        import helpers.layers  # noqa: F401
         return
 
     class _AfterKeras(importlib.abc.MetaPathFinder):
@@ -49,7 +49,7 @@ def _register_layers() -> None:
                 load(module)
                 if self in sys.meta_path:
                     sys.meta_path.remove(self)
-                import helpers.attention  # noqa: F401  (registers AttentionPooling)
+                import helpers.layers  # noqa: F401  (registers AttentionPooling)
 
             spec.loader.exec_module = exec_module
             return spec
@@ -59,17 +59,47 @@ def _register_layers() -> None:
 
 _register_layers()
 
+
+
+def load_model(path):
+    """A saved Keras model, the book's own layers included: ``keras.models.load_model(path)``.
+
+    Explained in chapter 3 (attention). ``AttentionPooling`` is registered with Keras
+    under the package name ``helpers`` when :mod:`helpers.layers` is imported; plain
+    ``keras.models.load_model`` in a process that never imported it fails with
+    ``Could not locate class 'AttentionPooling'`` buried mid-message. This function
+    imports the layer first, so the model loads in any fresh process.
+    """
+    import keras
+
+    import helpers.layers  # noqa: F401  (registers AttentionPooling)
+
+    return keras.models.load_model(path)
+
+
 __all__ = [
+    "arma",
     "attention",
+    "check_setup",
+    "checks",
     "compare",
     "data",
     "engine",
-    "evaluation",
+    "examples",
     "gradients",
     "hidden",
+    "layers",
+    "levels",
+    "masks",
+    "lstm_relevance",
     "models",
     "perturbation",
     "plotting",
+    "prefix",
+    "quiet",
+    "removal",
+    "scores",
     "shapley",
     "tsr",
+    "validation",
 ]

@@ -18,8 +18,9 @@ import numpy as np
 from keras import ops
 
 from helpers import engine, levels
+from helpers.layers import AttentionPooling
+from helpers.models import build_attention_lstm, forward  # noqa: F401  (re-exported)
 from helpers.validation import (
-    check_positive_int,
     check_seed,
     format_inputs,
     mask_value,
@@ -27,70 +28,6 @@ from helpers.validation import (
 )
 
 MODES = ("uniform", "permuted", "own")
-
-
-@keras.saving.register_keras_serializable(package="helpers")
-class AttentionPooling(keras.layers.Layer):
-    """Additive attention pooling over time: ``(n, T, U) -> (n, heads * U)``.
-
-    For each head ``k``: ``score[t, k] = tanh(h_t W + b) . v_k`` (Bahdanau et al. 2015,
-    with one query learned per head), ``a[k] = softmax over t of score[:, k]``, and
-    ``context_k = sum_t a[k, t] h_t``. The heads share ``W`` and ``b`` and differ in
-    ``v_k``; their contexts are concatenated, so the read-out sees each head apart.
-    """
-
-    def __init__(self, heads: int = 1, score_units: int = 16, **kwargs):
-        super().__init__(**kwargs)
-        self.heads = check_positive_int(heads, "heads")
-        self.score_units = check_positive_int(score_units, "score_units")
-
-    def build(self, input_shape) -> None:
-        if len(input_shape) != 3 or input_shape[-1] is None:
-            raise ValueError(
-                f"expected AttentionPooling input of shape (n, T, units), got {tuple(input_shape)}"
-            )
-        units = int(input_shape[-1])
-        self.W = self.add_weight(
-            name="W", shape=(units, self.score_units), initializer="glorot_uniform"
-        )
-        self.b = self.add_weight(name="b", shape=(self.score_units,), initializer="zeros")
-        self.v = self.add_weight(
-            name="v", shape=(self.score_units, self.heads), initializer="glorot_uniform"
-        )
-
-    def scores(self, h):
-        """Unnormalised scores, ``(n, T, units) -> (n, heads, T)``."""
-        s = ops.matmul(ops.tanh(ops.matmul(h, self.W) + self.b), self.v)  # (n, T, heads)
-        return ops.transpose(s, (0, 2, 1))
-
-    def weights_for(self, h, mask=None):
-        """The per-sample attention weights, ``(n, T, units) -> (n, heads, T)``, summing to 1 over T.
-
-        ``mask`` ``(n, T)`` (from a ``Masking`` layer) gives padded steps weight 0.
-        """
-        s = self.scores(h)
-        if mask is not None:
-            s = ops.where(ops.expand_dims(ops.cast(mask, "bool"), 1), s, ops.full_like(s, -1e9))
-        return ops.softmax(s, axis=-1)
-
-    def pool(self, h, a):
-        """Weighted sums of ``h`` ``(n, T, units)`` under weights ``a`` ``(n, heads, T)``: ``(n, heads * units)``."""
-        context = ops.matmul(a, h)  # (n, heads, units)
-        return ops.reshape(context, (-1, self.heads * int(h.shape[-1])))
-
-    def call(self, h, mask=None):
-        return self.pool(h, self.weights_for(h, mask))
-
-    def compute_mask(self, h, mask=None):
-        return None  # pooling removes the time axis, and with it the mask
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.heads * int(input_shape[-1]))
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(heads=self.heads, score_units=self.score_units)
-        return config
 
 
 def find_attention(model: keras.Model) -> AttentionPooling:
@@ -201,8 +138,6 @@ def imposed_attention_model(model: keras.Model) -> keras.Model:
 
 def predict_with_weights(model: keras.Model, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Predictions when attention is forced to ``weights`` ``(n, T)`` or ``(n, heads, T)``: ``(n,)``."""
-    from helpers.models import forward
-
     parts = _parts_of(model)
     X, _ = format_inputs(model, X)
     n, n_steps, _ = X.shape
@@ -252,30 +187,3 @@ def with_fixed_attention(
         if mode == "permuted":
             a = permute_over_time(a, seed)
     return predict_with_weights(model, X, a)
-
-
-def build_attention_lstm(
-    n_steps: int | None,
-    n_features: int,
-    units: int = 32,
-    heads: int = 1,
-    seed: int = 0,
-    name: str = "attention_lstm",
-    *,
-    n_outputs: int = 1,
-    output_activation: str | None = None,
-    mask_value: float | None = None,
-) -> keras.Model:
-    """LSTM over the sequence, attention pooling over its outputs, dense read-out.
-
-    The ``AttentionPooling`` layer is named ``"attention"``. Options as in
-    :func:`helpers.models.build_lstm`.
-    """
-    from helpers.models import _check_sizes, _input, _readout, seeded
-
-    _check_sizes(n_steps=n_steps, n_features=n_features, units=units, heads=heads)
-    with seeded(seed):
-        inputs, x = _input(n_steps, n_features, mask_value)
-        h = keras.layers.LSTM(units, return_sequences=True, name="lstm")(x)
-        context = AttentionPooling(heads=heads, name="attention")(h)
-        return keras.Model(inputs, _readout(context, n_outputs, output_activation), name=name)

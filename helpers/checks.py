@@ -155,6 +155,7 @@ def deletion_curve(
     model,
     X: np.ndarray,
     attribution: np.ndarray,
+    *,
     baseline,
     reference: np.ndarray | None = None,
     fractions=11,
@@ -183,6 +184,7 @@ def insertion_curve(
     model,
     X: np.ndarray,
     attribution: np.ndarray,
+    *,
     baseline,
     reference: np.ndarray | None = None,
     fractions=11,
@@ -304,7 +306,7 @@ class SanityCheck:
         return f"SanityCheck(passed={self.passed}, median correlation by step: {steps})"
 
 
-def sanity_check(model, X: np.ndarray, explain, threshold: float = 0.5, seed: int = 0) -> SanityCheck:
+def sanity_check(model, X: np.ndarray, explain, *, threshold: float = 0.5, seed: int = 0) -> SanityCheck:
     """Cascading weight randomisation: does ``explain(model, X) -> (n, T, F)`` change?
 
     Re-initialises the weighted layers from the output down, one more at each step,

@@ -28,7 +28,7 @@ from helpers import (
     shapley,
 )
 from helpers.scores import random_attribution
-from helpers.validation import check_sequences, resolve_baseline
+from helpers.validation import check_positive_int, check_sequences, resolve_baseline
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,9 @@ def lineup(
     unroll per step, ``T`` passes. Both are ``lstm_only``.
     """
     ref = check_sequences(reference, "reference")
+    for value, name in ((ig_steps, "ig_steps"), (background_size, "background_size"),
+                        (kernel_nsamples, "kernel_nsamples"), (gradient_nsamples, "gradient_nsamples")):
+        check_positive_int(value, name)
     B = resolve_baseline(baseline, ref[:1], ref)[0]
     scale = ref.reshape(-1, ref.shape[2]).std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)

@@ -17,6 +17,16 @@ from helpers import engine
 from helpers.models import evaluate, pick
 from helpers.validation import check_positive_int, check_seed, resolve_baseline, resolve_inputs
 
+_NO_GRADIENT = "expected a model differentiable with respect to its input"
+
+
+def _no_gradient(model: keras.Model) -> str:
+    return (
+        f"{_NO_GRADIENT}, got {model.name!r} whose output has no gradient path to X "
+        "(an argmax, rounding or integer cast?); use a perturbation method (occlusion, "
+        "kernel_shap) instead"
+    )
+
 
 def _gradient_call(model: keras.Model, shape: tuple[int, int]):
     def make(x, target):
@@ -28,11 +38,7 @@ def _gradient_call(model: keras.Model, shape: tuple[int, int]):
             total = tf.reduce_sum(tf.gather(out, target, axis=1, batch_dims=1))
         g = tape.gradient(total, x)
         if g is None:
-            raise ValueError(
-                f"expected a model differentiable with respect to its input, got {model.name!r} "
-                "whose output has no gradient path to X (an argmax, rounding or integer cast?); "
-                "use a perturbation method (occlusion, kernel_shap) instead"
-            )
+            raise ValueError(_no_gradient(model))
         return g
 
     return engine.compiled(model, "gradient", shape, make)
@@ -42,8 +48,15 @@ def gradient_rows(model: keras.Model, X: np.ndarray, targets: np.ndarray) -> np.
     """``d f_target(x) / d x`` for checked float32 ``X`` ``(n, T, F)`` and targets ``(n,)``: float64."""
     out = np.empty(X.shape, dtype=np.float64)
     call = _gradient_call(model, X.shape[1:])
-    for start, m, g in engine.run(call, X, targets, count="gradient_rows"):
-        out[start : start + m] = g.numpy()[:m]
+    try:
+        for start, m, g in engine.run(call, X, targets, count="gradient_rows"):
+            out[start : start + m] = g.numpy()[:m]
+    except Exception as error:
+        # TensorFlow re-raises an error from inside the traced function wrapped in a
+        # dump of the traced code; the reader needs only the library's own sentence.
+        if _NO_GRADIENT not in str(error):
+            raise
+        raise ValueError(_no_gradient(model)) from None
     return out
 
 

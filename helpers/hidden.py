@@ -12,6 +12,7 @@ real step's values there (and :func:`state_change` is 0 at padded steps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -161,8 +162,11 @@ def hidden_states(model: keras.Model, X, layer: int | str = 0) -> np.ndarray:
     return H.astype(np.float64)
 
 
-def _activation(fn):
-    """The Keras activation ``fn`` as a NumPy function (float64 in, float64 out)."""
+def numpy_activation(fn: Callable) -> Callable[[np.ndarray], np.ndarray]:
+    """The Keras activation ``fn`` as a NumPy function: any-shape float64 in, same shape out.
+
+    Used by the NumPy unrolls of chapter 5 (gates) and chapter 6 (LSTM relevance).
+    """
     name = getattr(fn, "__name__", "")
     if name == "tanh":
         return np.tanh
@@ -191,7 +195,7 @@ def lstm_gates(model: keras.Model, X, layer: int | str = 0) -> LSTMGates:
         if cell.use_bias
         else np.zeros(4 * cell.units)
     )
-    act, rec = _activation(cell.activation), _activation(cell.recurrent_activation)
+    act, rec = numpy_activation(cell.activation), numpy_activation(cell.recurrent_activation)
     n, T, _ = seq.shape
     u = cell.units
     # The input part of every step at once; only the recurrent part needs the loop over time.
@@ -314,6 +318,8 @@ def linear_probe(
     if n_test < 2 or n - n_test < 5:
         raise ValueError(f"expected at least 5 training and 2 test sequences, got n={n}")
     alphas = np.logspace(-3, 3, 13) if alphas is None else np.asarray(alphas, dtype=np.float64)
+    if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+        raise ValueError(f"expected alphas as a 1-D array of positive ridge strengths, got {alphas!r}")
     train, test = train_test_split(np.arange(n), test_size=n_test, random_state=seed)
     scores = np.full(T, np.nan)
     for t in range(T):

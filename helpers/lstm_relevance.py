@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.hidden import _activation
+from helpers.hidden import numpy_activation
 from helpers.validation import check_model_input
 
 _PASS_THROUGH = (keras.layers.InputLayer, keras.layers.Dropout)
@@ -112,8 +112,8 @@ def _stack(model: keras.Model) -> _Stack:
                 _numpy(cell.kernel),
                 _numpy(cell.recurrent_kernel),
                 b,
-                _activation(cell.activation),
-                _activation(cell.recurrent_activation),
+                numpy_activation(cell.activation),
+                numpy_activation(cell.recurrent_activation),
             )
         )
     W = _numpy(dense.kernel)

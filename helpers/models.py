@@ -18,11 +18,12 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework import config as tf_config
 
-from helpers import engine
 from helpers.engine import CHUNK, count_evaluations  # noqa: F401  (re-exported)
-from helpers.validation import (
+from helpers.layers import AttentionPooling
+from helpers.validation import (  # noqa: F401  (evaluate re-exported)
     check_positive_int,
     check_seed,
+    evaluate,
     format_inputs,
     output_width,
     resolve_target,
@@ -62,6 +63,17 @@ def seeded(seed: int, deterministic: bool = False) -> Iterator[None]:
         global_state.set_global_attribute("global_seed_generator", keras_gen)
         if not was_deterministic:
             tf_config.disable_op_determinism()
+
+
+@contextlib.contextmanager
+def numpy_seed(seed: int) -> Iterator[None]:
+    """Seed NumPy's global generator for the block only (shap samples from it); restore it on exit."""
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
 
 
 def _check_sizes(**sizes) -> None:
@@ -132,11 +144,30 @@ def build_stacked_lstm(
         return keras.Model(inputs, _readout(h, n_outputs, output_activation), name=name)
 
 
-def build_attention_lstm(*args, **kwargs) -> keras.Model:
-    """LSTM, attention pooling and read-out; see :func:`helpers.attention.build_attention_lstm`."""
-    from helpers.attention import build_attention_lstm as build
+def build_attention_lstm(
+    n_steps: int | None,
+    n_features: int,
+    units: int = 32,
+    heads: int = 1,
+    seed: int = 0,
+    name: str = "attention_lstm",
+    *,
+    n_outputs: int = 1,
+    output_activation: str | None = None,
+    mask_value: float | None = None,
+) -> keras.Model:
+    """LSTM over the sequence, attention pooling over its outputs, dense read-out.
 
-    return build(*args, **kwargs)
+    Explained in chapter 3 (attention). The :class:`helpers.layers.AttentionPooling`
+    layer is named ``"attention"``; ``heads`` queries pool ``(n, T, units)`` into
+    ``(n, heads * units)``. Options as in :func:`build_lstm`.
+    """
+    _check_sizes(n_steps=n_steps, n_features=n_features, units=units, heads=heads)
+    with seeded(seed):
+        inputs, x = _input(n_steps, n_features, mask_value)
+        h = keras.layers.LSTM(units, return_sequences=True, name="lstm")(x)
+        context = AttentionPooling(heads=heads, name="attention")(h)
+        return keras.Model(inputs, _readout(context, n_outputs, output_activation), name=name)
 
 
 # --- training --------------------------------------------------------------------------------
@@ -219,23 +250,6 @@ def fit(
 
 
 # --- the batched forward pass ---------------------------------------------------------------
-
-
-def _forward_call(model: keras.Model, shape: tuple[int, int]):
-    def make(x):
-        out = model(x, training=False)
-        return tf.reshape(out, (tf.shape(out)[0], -1))
-
-    return engine.compiled(model, "forward", shape, make)
-
-
-def evaluate(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """All outputs ``(n, K)`` float64 for an already checked float32 ``X`` ``(n, T, F)`` (counted)."""
-    call = _forward_call(model, X.shape[1:])
-    parts = [(start, out.numpy()[:m]) for start, m, out in engine.run(call, X, count="rows")]
-    if not parts:
-        return np.zeros((0, output_width(model) or 0))
-    return np.concatenate([p for _, p in parts]).astype(np.float64)
 
 
 def pick(values: np.ndarray, targets: np.ndarray) -> np.ndarray:

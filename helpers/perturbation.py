@@ -47,11 +47,11 @@ def predict_copies(model, copies: np.ndarray, targets: np.ndarray) -> np.ndarray
 def feature_sensitivity(
     model,
     X,
+    *,
     feature: int | None = None,
     size: float = 0.1,
     mode: str = "relative",
     scale: np.ndarray | None = None,
-    *,
     target=None,
 ) -> np.ndarray:
     """The LSTM article's method, batched: ``f(x with one feature perturbed at every step) - f(x)``.
@@ -157,7 +157,7 @@ def mask_time_steps(
 
 
 def noise_sensitivity(
-    model, X, sigma: float = 0.1, n_draws: int = 32, seed: int = 0, *, target=None
+    model, X, *, sigma: float = 0.1, n_draws: int = 32, seed: int = 0, target=None
 ) -> np.ndarray:
     """Mean ``|f(x + noise in one cell) - f(x)|`` over ``n_draws`` Gaussian draws: ``(n, T, F)``.
 

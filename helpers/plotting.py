@@ -216,6 +216,10 @@ def method_grid(
     in prediction units (a slope, an attention weight, a state change); ``signed``
     declares a map's sign where the data alone should not decide it.
     """
+    if not isinstance(maps, dict) or not maps:
+        raise ValueError(f"expected maps as a non-empty dict of name -> (T, F) map, got {maps!r}")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"expected ncols as a positive int, got {ncols!r}")
     n = len(maps)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(
@@ -241,6 +245,13 @@ def plot_sequence(
 ):
     """Plot each feature of one ``(T, F)`` sequence over time; mark relevant cells with rings."""
     x = np.asarray(x, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"expected x as one sequence of shape (T, F), got shape {x.shape}")
+    if len(feature_names) != x.shape[1] or len(time_names) != x.shape[0]:
+        raise ValueError(
+            f"expected {x.shape[0]} time names and {x.shape[1]} feature names for x of shape "
+            f"{x.shape}, got {len(time_names)} and {len(feature_names)}"
+        )
     t = np.arange(x.shape[0])
     for f, name in enumerate(feature_names):
         ax.plot(t, x[:, f], marker="o", label=name)

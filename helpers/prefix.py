@@ -863,7 +863,7 @@ def kernel_time_shap(model, X: np.ndarray, *, background: np.ndarray, target=Non
     """
     import shap
 
-    from helpers.shapley import numpy_seed
+    from helpers.models import numpy_seed
 
     plan, X, B = _check(model, X, background, need_plan=False)
     n, T, F = X.shape

@@ -305,6 +305,10 @@ def random_attribution(
     """
     from helpers.validation import check_seed
 
+    dims = np.atleast_1d(np.asarray(shape, dtype=object))
+    if dims.ndim != 1 or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0
+                                 for d in dims):
+        raise ValueError(f"expected shape as a tuple of non-negative ints such as (n, T, F), got {shape!r}")
     values = np.random.default_rng(check_seed(seed)).standard_normal(shape)
     cells = _valid_cells(valid, values.shape)
     return values if cells is None else np.where(cells, values, 0.0)

@@ -13,7 +13,6 @@ KernelExplainer with the reshaping a sequence model needs.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Iterator, Sequence
 from math import comb
@@ -23,7 +22,7 @@ import numpy as np
 
 from helpers import engine, prefix
 from helpers.levels import LEVELS, aggregate  # noqa: F401  (aggregate re-exported)
-from helpers.models import evaluate, pick
+from helpers.models import evaluate, numpy_seed, pick  # noqa: F401  (numpy_seed re-exported)
 from helpers.validation import (
     check_positive_int,
     check_seed,
@@ -73,6 +72,9 @@ def shapley_coefficients(masks: np.ndarray) -> np.ndarray:
     ``C[S, i] = w(|S| - 1)`` if ``i`` is in ``S`` else ``-w(|S|)``, with the Shapley
     weight ``w(s) = s! (M - s - 1)! / M!`` (Shapley 1953).
     """
+    masks = np.asarray(masks)
+    if masks.ndim != 2 or masks.dtype != bool:
+        raise ValueError(f"expected masks as a bool array (2^M, M), got dtype {masks.dtype} and shape {masks.shape}")
     M = masks.shape[1]
     w = np.array([1.0 / (M * comb(M - 1, s)) for s in range(M)] + [0.0])
     size = masks.sum(axis=1)
@@ -191,17 +193,6 @@ def exact_shapley(
     return out
 
 
-@contextlib.contextmanager
-def numpy_seed(seed: int) -> Iterator[None]:
-    """Seed NumPy's global generator (shap samples from it) and restore it afterwards."""
-    state = np.random.get_state()  # noqa: NPY002
-    np.random.seed(seed)  # noqa: NPY002
-    try:
-        yield
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
-
-
 def kernel_shap(
     model,
     X,
@@ -227,6 +218,12 @@ def kernel_shap(
     import shap
     from shap.utils._legacy import DenseData
 
+    L1_FORMS = '"auto", "aic", "bic", "num_features(k)", a number, True or False'
+    bad_l1 = isinstance(l1_reg, str) and not (
+        l1_reg in ("auto", "aic", "bic") or (l1_reg.startswith("num_features(") and l1_reg.endswith(")"))
+    )
+    if bad_l1 or not isinstance(l1_reg, (bool, int, float, str)):
+        raise ValueError(f"expected l1_reg as one of shap's forms ({L1_FORMS}), got {l1_reg!r}")
     X, valid, targets = resolve_inputs(model, X, target)
     n, T, F = X.shape
     B = resolve_background(background, (T, F), mask_value=mask_value(model))

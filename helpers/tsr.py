@@ -15,16 +15,18 @@ from collections.abc import Callable
 import numpy as np
 
 from helpers import engine
-from helpers.validation import format_inputs, resolve_baseline
+from helpers.validation import format_inputs, resolve_baseline, resolve_target
 
 
 def temporal_saliency_rescaling(
     model,
     X: np.ndarray,
-    explain: Callable[[object, np.ndarray], np.ndarray],
+    explain: Callable[..., np.ndarray],
+    *,
     baseline,
     reference: np.ndarray | None = None,
     threshold: float | None = None,
+    target=None,
 ) -> np.ndarray:
     """TSR of ``explain(model, X) -> (n, T, F)``: ``(n, T, F)``, unsigned.
 
@@ -36,17 +38,33 @@ def temporal_saliency_rescaling(
     ``X`` are never masked and get 0. Costs ``1 + T + (selected steps) * F``
     explanations per sample, in blocks of samples within the engine's row budget
     (:func:`helpers.engine.blocks`), so memory does not grow with ``n``.
+
+    ``target`` (as in :func:`helpers.validation.resolve_target`) is resolved once on
+    ``X`` and passed on as ``explain(model, copies, target=...)``, one int per copy,
+    so every masked copy explains its own sample's output; with ``target=None``
+    ``explain`` is called as ``explain(model, copies)``.
     """
+    if not callable(explain):
+        raise ValueError(f"expected explain as a function (model, X) -> (n, T, F), got {explain!r}")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not np.isfinite(threshold)
+    ):
+        raise ValueError(f"expected a finite threshold (a number) or None, got {threshold!r}")
     X, valid = format_inputs(model, X)
     n, T, F = X.shape
     if n == 0:
         raise ValueError(f"expected at least one sequence in X, got shape {X.shape}")
     B = resolve_baseline(baseline, X, reference, valid)
-    if threshold is not None and not np.isfinite(threshold):
-        raise ValueError(f"expected a finite threshold or None, got {threshold}")
+    targets = None if target is None else resolve_target(model, X, target)
 
-    def run(batch: np.ndarray) -> np.ndarray:
-        R = np.asarray(explain(model, batch), dtype=np.float64)
+    def run(batch: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if targets is None:
+            R = explain(model, batch)
+        else:
+            R = explain(model, batch, target=targets[rows])
+        R = np.asarray(R, dtype=np.float64)
         if R.shape != batch.shape:
             raise ValueError(f"expected explain to return shape {batch.shape}, got {R.shape}")
         if not np.all(np.isfinite(R)):
@@ -61,7 +79,7 @@ def temporal_saliency_rescaling(
     for lo, hi in engine.blocks(n, T + 1):
         copies = np.repeat(X[lo:hi, None], T + 1, axis=1)  # (b, T + 1, T, F)
         copies[:, steps + 1, steps, :] = B[lo:hi, steps, :]
-        R = run(copies.reshape(-1, T, F)).reshape(hi - lo, T + 1, T, F)
+        R = run(copies.reshape(-1, T, F), np.repeat(np.arange(lo, hi), T + 1)).reshape(hi - lo, T + 1, T, F)
         original[lo:hi] = R[:, 0]
         time_relevance[lo:hi] = np.abs(R[:, 1:] - R[:, :1]).sum(axis=(2, 3))
         del copies, R
@@ -81,7 +99,7 @@ def temporal_saliency_rescaling(
         cell = np.repeat(X[r][:, None], F, axis=1)  # (s, F, T, F)
         k = np.arange(hi - lo)[:, None]
         cell[k, feats, t[:, None], feats] = B[r[:, None], t[:, None], feats]
-        Rc = run(cell.reshape(-1, T, F)).reshape(hi - lo, F, T, F)
+        Rc = run(cell.reshape(-1, T, F), np.repeat(r, F)).reshape(hi - lo, F, T, F)
         feature_relevance = np.abs(Rc - original[r][:, None]).sum(axis=(2, 3))  # (s, F)
         out[r, t] = time_relevance[r, t][:, None] * feature_relevance
         del cell, Rc

@@ -307,19 +307,45 @@ def output_width(model) -> int | None:
     return int(np.prod(shape, dtype=np.int64))
 
 
+def _forward_call(model, shape: tuple[int, int]):
+    # Imported here so that checking inputs (helpers.data) does not load TensorFlow.
+    import tensorflow as tf
+
+    from helpers import engine
+
+    def make(x):
+        out = model(x, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return engine.compiled(model, "forward", shape, make)
+
+
+def evaluate(model, X: np.ndarray) -> np.ndarray:
+    """All outputs ``(n, K)`` float64 for an already checked float32 ``X`` ``(n, T, F)`` (counted).
+
+    The one forward pass (chapter 1). It lives beside :func:`resolve_target`, which
+    needs the outputs for ``target="predicted"``, so that neither module imports the other.
+    """
+    from helpers import engine
+
+    call = _forward_call(model, X.shape[1:])
+    parts = [(start, out.numpy()[:m]) for start, m, out in engine.run(call, X, count="rows")]
+    if not parts:
+        return np.zeros((0, output_width(model) or 0))
+    return np.concatenate([p for _, p in parts]).astype(np.float64)
+
+
 def resolve_target(model, X: np.ndarray, target) -> np.ndarray:
     """The explained output of each sample: int ``(n,)`` in ``[0, K)``.
 
     ``target``: ``None`` (a model with one output), an int, ``"predicted"`` (the argmax
     of the model's outputs per sample) or an int array ``(n,)``.
     """
-    from helpers.models import outputs
-
     n = X.shape[0]
     K = output_width(model)
     shape = tuple(model.outputs[0].shape)
     if K is None:
-        K = outputs(model, X[:1]).shape[1] if n else None
+        K = evaluate(model, format_inputs(model, X[:1])[0]).shape[1] if n else None
     choices = f'an int in [0, {K}), "predicted" (argmax per sample) or an int array (n,)'
     if target is None:
         if K not in (1, None):
@@ -328,7 +354,7 @@ def resolve_target(model, X: np.ndarray, target) -> np.ndarray:
     if isinstance(target, str):
         if target != "predicted":
             raise ValueError(f"expected target: {choices}; got the string {target!r}")
-        return outputs(model, X).argmax(axis=1) if n else np.zeros(0, np.int64)
+        return evaluate(model, format_inputs(model, X)[0]).argmax(axis=1) if n else np.zeros(0, np.int64)
     if isinstance(target, bool) or np.asarray(target).dtype == bool:
         raise ValueError(f"expected target: {choices}; got {target!r}")
     t = np.asarray(target)

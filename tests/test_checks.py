@@ -21,7 +21,7 @@ def test_deletion_by_true_contribution_decreases_the_prediction_monotonically():
     model, w = _positive_linear()
     X = np.random.default_rng(1).uniform(0.1, 1.0, size=(20, 4, 3)).astype(np.float32)
     contribution = w * X
-    curve = checks.deletion_curve(model, X, contribution, "zeros", fractions=13)
+    curve = checks.deletion_curve(model, X, contribution, baseline="zeros", fractions=13)
     p = curve.predictions
     np.testing.assert_allclose(p[:, 0], (w * X).sum(axis=(1, 2)), rtol=1e-5)  # nothing deleted
     np.testing.assert_allclose(p[:, -1], 0.0, atol=1e-6)  # everything replaced by 0
@@ -37,7 +37,7 @@ def test_deletion_auc_ranks_perfect_random_and_reverse():
     X = np.random.default_rng(2).uniform(0.1, 1.0, size=(50, 4, 3)).astype(np.float32)
     contribution = w * X
     auc = {
-        name: checks.deletion_auc(checks.deletion_curve(model, X, A, "zeros", fractions=13))
+        name: checks.deletion_auc(checks.deletion_curve(model, X, A, baseline="zeros", fractions=13))
         for name, A in {
             "perfect": contribution,
             "random": scores.random_attribution(X.shape, seed=3),
@@ -53,7 +53,7 @@ def test_deletion_is_one_batched_forward_pass():
     model, _ = _positive_linear()
     X = np.random.default_rng(3).normal(size=(7, 4, 3)).astype(np.float32)
     with engine.count_evaluations() as counter:
-        curve = checks.deletion_curve(model, X, X, "zeros", fractions=[0.0, 0.25, 0.5, 1.0])
+        curve = checks.deletion_curve(model, X, X, baseline="zeros", fractions=[0.0, 0.25, 0.5, 1.0])
     assert counter.rows == 7 * 4
     assert curve.predictions.shape == (7, 4)
 
@@ -63,8 +63,8 @@ def test_deletion_with_fresh_draws_ends_at_the_same_draw_for_every_ordering():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(10, 4, 3)).astype(np.float32)
     reference = rng.normal(size=(100, 4, 3)).astype(np.float32)
-    a = checks.deletion_curve(model, X, X, "draw", reference=reference, seed=1)
-    b = checks.deletion_curve(model, X, -X[:, ::-1], "draw", reference=reference, seed=1)
+    a = checks.deletion_curve(model, X, X, baseline="draw", reference=reference, seed=1)
+    b = checks.deletion_curve(model, X, -X[:, ::-1], baseline="draw", reference=reference, seed=1)
     np.testing.assert_allclose(a.predictions[:, -1], b.predictions[:, -1])
     ends = (w * reference).sum(axis=(1, 2))
     distance = np.abs(a.predictions[:, -1][:, None] - ends[None, :]).min(axis=1)
@@ -102,7 +102,7 @@ def test_no_change_at_all_is_an_error():
     model, _ = _positive_linear()
     X = np.zeros((2, 4, 3), np.float32)
     with pytest.raises(ValueError, match="change the prediction"):
-        checks.deletion_curve(model, X, np.ones(X.shape), "zeros").auc()
+        checks.deletion_curve(model, X, np.ones(X.shape), baseline="zeros").auc()
     with pytest.raises(ValueError, match="expected a DeletionCurve, got ndarray"):
         checks.deletion_auc(np.zeros(3))
 
@@ -175,7 +175,7 @@ def test_insertion_by_true_contribution_recovers_the_prediction_fastest():
     model, w = _positive_linear()
     X = np.random.default_rng(8).uniform(0.1, 1.0, size=(30, 4, 3)).astype(np.float32)
     contribution = w * X
-    curve = checks.insertion_curve(model, X, contribution, "zeros", fractions=13)
+    curve = checks.insertion_curve(model, X, contribution, baseline="zeros", fractions=13)
     p = curve.predictions
     np.testing.assert_allclose(p[:, 0], 0.0, atol=1e-6)  # nothing inserted: f(0) = 0
     np.testing.assert_allclose(p[:, -1], contribution.sum(axis=(1, 2)), rtol=1e-5)
@@ -184,7 +184,7 @@ def test_insertion_by_true_contribution_recovers_the_prediction_fastest():
     r = curve.recovered()
     assert r[0] == 0.0 and r[-1] == 1.0
     auc = {
-        name: checks.insertion_auc(checks.insertion_curve(model, X, A, "zeros", fractions=13))
+        name: checks.insertion_auc(checks.insertion_curve(model, X, A, baseline="zeros", fractions=13))
         for name, A in {
             "perfect": contribution,
             "random": scores.random_attribution(X.shape, seed=3),
@@ -194,7 +194,7 @@ def test_insertion_by_true_contribution_recovers_the_prediction_fastest():
     assert auc["perfect"] > auc["random"] > auc["reverse"]
     assert abs(auc["random"] - 0.5) < 0.05
     with pytest.raises(ValueError, match="expected an InsertionCurve, got DeletionCurve"):
-        checks.insertion_auc(checks.deletion_curve(model, X, contribution, "zeros"))
+        checks.insertion_auc(checks.deletion_curve(model, X, contribution, baseline="zeros"))
     with pytest.raises(ValueError, match="expected a DeletionCurve, got InsertionCurve"):
         checks.deletion_auc(curve)
 
@@ -203,7 +203,7 @@ def test_curves_run_in_blocks_within_the_row_budget(monkeypatch):
     model, _ = _positive_linear()
     X = np.random.default_rng(9).normal(size=(23, 4, 3)).astype(np.float32)
     A = np.random.default_rng(10).normal(size=X.shape)
-    whole = checks.deletion_curve(model, X, A, "zeros", fractions=5).predictions
+    whole = checks.deletion_curve(model, X, A, baseline="zeros", fractions=5).predictions
     calls = []
     forward = models.forward
 
@@ -213,7 +213,7 @@ def test_curves_run_in_blocks_within_the_row_budget(monkeypatch):
 
     monkeypatch.setattr(engine, "MAX_ROWS", 20)  # 4 samples of 5 rows per block
     monkeypatch.setattr(models, "forward", counting)
-    blocked = checks.deletion_curve(model, X, A, "zeros", fractions=5).predictions
+    blocked = checks.deletion_curve(model, X, A, baseline="zeros", fractions=5).predictions
     assert max(calls) <= 20 and sum(calls) == 23 * 5 and len(calls) == 6
     np.testing.assert_allclose(blocked, whole, rtol=1e-6)
 
@@ -222,12 +222,12 @@ def test_the_target_is_fixed_from_x_not_from_the_copies():
     model = models.build_lstm(5, 3, units=4, seed=1, n_outputs=3, output_activation="softmax")
     X = np.random.default_rng(11).normal(size=(12, 5, 3)).astype(np.float32)
     predicted = models.outputs(model, X).argmax(axis=1)
-    curve = checks.deletion_curve(model, X, X, "zeros", fractions=3, target="predicted")
+    curve = checks.deletion_curve(model, X, X, baseline="zeros", fractions=3, target="predicted")
     np.testing.assert_allclose(curve.predictions[:, 0], models.outputs(model, X).max(axis=1), rtol=1e-5)
     at_zero = models.outputs(model, np.zeros_like(X))[np.arange(12), predicted]
     np.testing.assert_allclose(curve.predictions[:, -1], at_zero, rtol=1e-5)
     with pytest.raises(ValueError, match="target"):
-        checks.deletion_curve(model, X, X, "zeros")  # three outputs and no target
+        checks.deletion_curve(model, X, X, baseline="zeros")  # three outputs and no target
 
 
 def test_ragged_input_deletes_only_real_cells_and_matches_unpadded_runs():
@@ -238,18 +238,18 @@ def test_ragged_input_deletes_only_real_cells_and_matches_unpadded_runs():
     A = rng.normal(size=(3, 6, 2))
     for i, t in enumerate(lengths):
         A[i, t:] = 0.0  # attributions are exactly 0 at padded steps
-    curve = checks.deletion_curve(model, seqs, A, -1.0, fractions=4)
+    curve = checks.deletion_curve(model, seqs, A, baseline=-1.0, fractions=4)
     for i, t in enumerate(lengths):
-        alone = checks.deletion_curve(model, seqs[i][None], A[i : i + 1, :t], -1.0, fractions=4)
+        alone = checks.deletion_curve(model, seqs[i][None], A[i : i + 1, :t], baseline=-1.0, fractions=4)
         np.testing.assert_allclose(curve.predictions[i], alone.predictions[0], atol=1e-5)
 
 
 def test_empty_batches_are_clear_errors(small_lstm):
     X = np.zeros((0, 5, 3), np.float32)
     with pytest.raises(ValueError, match="at least one sequence in X, got shape \\(0, 5, 3\\)"):
-        checks.deletion_curve(small_lstm, X, X, "zeros")
+        checks.deletion_curve(small_lstm, X, X, baseline="zeros")
     with pytest.raises(ValueError, match="at least one sequence in X"):
-        checks.insertion_curve(small_lstm, X, X, "zeros")
+        checks.insertion_curve(small_lstm, X, X, baseline="zeros")
     with pytest.raises(ValueError, match="at least one sequence in X"):
         checks.sanity_check(small_lstm, X, lambda m, X: X)
 
@@ -292,8 +292,8 @@ def test_curves_on_a_padded_array_equal_the_ragged_list():
     X, valid = validation.format_inputs(model, seqs)
     A = scores.random_attribution(X.shape, seed=1)  # garbage on padding: never ranked
     for curve in (checks.deletion_curve, checks.insertion_curve):
-        ragged = curve(model, seqs, A, -1.0, fractions=5).predictions
-        np.testing.assert_array_equal(curve(model, X, A, -1.0, fractions=5).predictions, ragged)
+        ragged = curve(model, seqs, A, baseline=-1.0, fractions=5).predictions
+        np.testing.assert_array_equal(curve(model, X, A, baseline=-1.0, fractions=5).predictions, ragged)
         for i, s in enumerate(seqs):
-            alone = curve(model, s[None], A[i : i + 1, : len(s)], -1.0, fractions=5).predictions
+            alone = curve(model, s[None], A[i : i + 1, : len(s)], baseline=-1.0, fractions=5).predictions
             np.testing.assert_allclose(ragged[i], alone[0], atol=1e-5)

@@ -130,10 +130,10 @@ def test_road_baseline_in_deletion_and_insertion_curves():
     X = np.stack([np.stack([1 + t, 2 - t], axis=1)] * 2)
     A = np.zeros_like(X)
     A[:, 2:4] = 1.0  # deleting interior cells of a line changes nothing under ROAD
-    curve = checks.deletion_curve(model, X, A, removal.ROAD(noise=0.0), fractions=np.array([0, 4 / 12, 1]))
+    curve = checks.deletion_curve(model, X, A, baseline=removal.ROAD(noise=0.0), fractions=np.array([0, 4 / 12, 1]))
     np.testing.assert_allclose(curve.predictions[:, 1], curve.predictions[:, 0], atol=1e-4)
     np.testing.assert_allclose(curve.predictions[:, 2], 0.0, atol=1e-6)  # nothing kept: zeros
-    ins = checks.insertion_curve(model, X, A, "road", fractions=3)
+    ins = checks.insertion_curve(model, X, A, baseline="road", fractions=3)
     np.testing.assert_allclose(ins.predictions[:, -1], models.forward(model, X), atol=1e-5)
     assert removal.cumulative_prediction_difference(model, X, A, baseline=removal.ROAD(noise=0.0),
                                                     k=4) == pytest.approx(0.0, abs=1e-4)

@@ -16,7 +16,7 @@ def _gradient_times_input(w):
 def test_tsr_of_a_linear_map_is_the_analytic_product(linear_model):
     model, w, _ = linear_model
     X = np.random.default_rng(0).normal(size=(8, 4, 3)).astype(np.float32)
-    out = tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), "zeros")
+    out = tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), baseline="zeros")
     contribution = np.abs(w * X)  # masking cell (t, f) with 0 changes the map by |w x| there
     time_relevance = contribution.sum(axis=2)  # (n, T)
     selected = time_relevance > time_relevance.mean(axis=1, keepdims=True)
@@ -35,7 +35,7 @@ def test_tsr_explains_in_two_batched_calls():
         inputs = [np.zeros((1, 6, 2))]
 
     X = np.random.default_rng(1).normal(size=(5, 6, 2)).astype(np.float32)
-    out = tsr.temporal_saliency_rescaling(Shape(), X, explain, "zeros", threshold=-1.0)
+    out = tsr.temporal_saliency_rescaling(Shape(), X, explain, baseline="zeros", threshold=-1.0)
     assert calls == [5 * (6 + 1), 5 * 6 * 2]  # every step selected with threshold -1
     assert out.shape == (5, 6, 2) and np.all(out >= 0)
 
@@ -43,7 +43,7 @@ def test_tsr_explains_in_two_batched_calls():
 def test_nothing_selected_gives_zeros(linear_model):
     model, w, _ = linear_model
     X = np.ones((2, 4, 3), np.float32)
-    out = tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), "zeros", threshold=1e9)
+    out = tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), baseline="zeros", threshold=1e9)
     assert np.all(out == 0)
 
 
@@ -51,18 +51,18 @@ def test_bad_input(linear_model):
     model, w, _ = linear_model
     X = np.ones((2, 4, 3), np.float32)
     with pytest.raises(ValueError, match="explain to return shape \\(10, 4, 3\\), got \\(10, 4\\)"):
-        tsr.temporal_saliency_rescaling(model, X, lambda m, X: X[:, :, 0], "zeros")
+        tsr.temporal_saliency_rescaling(model, X, lambda m, X: X[:, :, 0], baseline="zeros")
     with pytest.raises(ValueError, match="baselines are explicit arguments"):
-        tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), None)
+        tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), baseline=None)
     with pytest.raises(ValueError, match="finite threshold"):
-        tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), "zeros", threshold=np.nan)
+        tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), baseline="zeros", threshold=np.nan)
     with pytest.raises(ValueError, match="shape \\(n, 4, 3\\) for this model"):
-        tsr.temporal_saliency_rescaling(model, np.ones((2, 5, 3)), _gradient_times_input(w), "zeros")
+        tsr.temporal_saliency_rescaling(model, np.ones((2, 5, 3)), _gradient_times_input(w), baseline="zeros")
 
     with pytest.raises(ValueError, match="finite values, got 120 NaN or inf"):
-        tsr.temporal_saliency_rescaling(model, X, lambda m, X: np.full(X.shape, np.nan), "zeros")
+        tsr.temporal_saliency_rescaling(model, X, lambda m, X: np.full(X.shape, np.nan), baseline="zeros")
     with pytest.raises(ValueError, match="at least one sequence in X, got shape \\(0, 4, 3\\)"):
-        tsr.temporal_saliency_rescaling(model, X[:0], _gradient_times_input(w), "zeros")
+        tsr.temporal_saliency_rescaling(model, X[:0], _gradient_times_input(w), baseline="zeros")
 
 
 def test_nan_in_one_masked_copy_is_an_error_not_a_zero(linear_model):
@@ -75,13 +75,13 @@ def test_nan_in_one_masked_copy_is_an_error_not_a_zero(linear_model):
 
     X = np.ones((2, 4, 3), np.float32)
     with pytest.raises(ValueError, match="finite values"):
-        tsr.temporal_saliency_rescaling(model, X, explain, "zeros")
+        tsr.temporal_saliency_rescaling(model, X, explain, baseline="zeros")
 
 
 def test_blocks_give_the_same_answer(linear_model, monkeypatch):
     model, w, _ = linear_model
     X = np.random.default_rng(2).normal(size=(9, 4, 3)).astype(np.float32)
-    whole = tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), "zeros")
+    whole = tsr.temporal_saliency_rescaling(model, X, _gradient_times_input(w), baseline="zeros")
     calls = []
 
     def explain(model, X):
@@ -89,7 +89,7 @@ def test_blocks_give_the_same_answer(linear_model, monkeypatch):
         return w * X
 
     monkeypatch.setattr(engine, "MAX_ROWS", 12)  # 2 samples (5 rows each) per block
-    blocked = tsr.temporal_saliency_rescaling(model, X, explain, "zeros")
+    blocked = tsr.temporal_saliency_rescaling(model, X, explain, baseline="zeros")
     assert max(calls) <= 12
     np.testing.assert_allclose(blocked, whole, rtol=1e-12)
 
@@ -107,7 +107,7 @@ def test_memory_stays_within_the_block_not_the_batch(monkeypatch):
 
     tracemalloc.start()
     try:
-        tsr.temporal_saliency_rescaling(Shape(), X, lambda m, Z: w * Z, "zeros")
+        tsr.temporal_saliency_rescaling(Shape(), X, lambda m, Z: w * Z, baseline="zeros")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -126,7 +126,7 @@ def test_padded_steps_are_never_masked_and_get_zero():
         seen.append(X.copy())
         return X * np.arange(1, X.shape[1] + 1)[None, :, None]
 
-    out = tsr.temporal_saliency_rescaling(model, seqs, explain, -1.0, threshold=-1.0)
+    out = tsr.temporal_saliency_rescaling(model, seqs, explain, baseline=-1.0, threshold=-1.0)
     assert out.shape == (2, 5, 2)
     np.testing.assert_array_equal(out[0, 3:], 0.0)
     copies = np.concatenate(seen)
@@ -135,3 +135,22 @@ def test_padded_steps_are_never_masked_and_get_zero():
     assert len(short) == (5 + 1) + 3 * 2  # stage 1: T + 1 copies; stage 2: 3 real steps x F
     np.testing.assert_array_equal(short[:, 3:], 0.0)  # its padding is never replaced
     assert np.all(out[0, :3] > 0) and np.all(out[1] > 0)
+
+
+def test_target_is_resolved_once_and_follows_each_masked_copy():
+    model = models.build_lstm(4, 3, units=2, seed=0, n_outputs=2)
+    X = np.random.default_rng(6).normal(size=(2, 4, 3)).astype(np.float32)
+    w = np.random.default_rng(7).normal(size=(2, 4, 3)).astype(np.float32)  # one map per output
+    seen = []
+
+    def explain(model, Z, *, target):
+        seen.append(np.asarray(target))
+        return w[target] * Z
+
+    out = tsr.temporal_saliency_rescaling(model, X, explain, baseline="zeros", target=np.array([1, 0]))
+    np.testing.assert_array_equal(seen[0], np.repeat([1, 0], 4 + 1))
+    for i, k in enumerate([1, 0]):  # each sample's map is the one of its own output
+        alone = tsr.temporal_saliency_rescaling(model, X[i : i + 1], lambda m, Z, k=k: w[k] * Z, baseline="zeros")
+        np.testing.assert_allclose(out[i : i + 1], alone, rtol=1e-6)
+    with pytest.raises(ValueError, match="expected target"):
+        tsr.temporal_saliency_rescaling(model, X, explain, baseline="zeros", target=5)
