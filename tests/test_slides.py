@@ -218,3 +218,34 @@ def test_no_executed_notebooks_is_a_clear_error(tmp_path):
 def test_a_missing_asset_package_is_named():
     with pytest.raises(ValueError, match="expected no-such-dist installed"):
         slides.package_folder("no-such-dist", "static")
+
+
+def test_glued_values_come_from_the_build_cache_when_the_written_copy_lacks_them(tmp_path):
+    # myst-nb writes _build/jupyter_execute without glue outputs; the
+    # jupyter-cache keeps them, and the decks must read them from there.
+    import nbformat
+    from jupyter_cache import get_cache
+
+    from tools.slides import cached_glue
+
+    executed = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell('glue("r2", 0.9876, display=False)', execution_count=1)
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data",
+        data={"application/papermill.record/text/plain": "0.9876"},
+        metadata={"scrapbook": {"name": "r2", "mime_prefix": "application/papermill.record/"}},
+    )]
+    executed.cells = [cell]
+    executed.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(executed, path)
+    cache_dir = tmp_path / ".jupyter_cache"
+    get_cache(str(cache_dir)).cache_notebook_file(str(path), check_validity=False)
+
+    stripped = nbformat.read(path, as_version=4)
+    stripped.cells[0].outputs = []
+    assert cached_glue(stripped, cache_dir) == {"r2": "0.9876"}
+    assert cached_glue(stripped, tmp_path / "no-cache") == {}
+    other = nbformat.read(path, as_version=4)
+    other.cells[0].source = "x = 1"
+    assert cached_glue(other, cache_dir) == {}

@@ -505,11 +505,35 @@ def references(chapters: dict[str, nbformat.NotebookNode]) -> tuple[dict[str, st
     return labels, titles
 
 
-def write_decks(source: Path, out_dir: Path, site_pages: str = "../notebooks") -> list[Path]:
+def cached_glue(nb: nbformat.NotebookNode, cache: Path) -> dict[str, str]:
+    """The values ``nb`` glued, read from the book build's jupyter-cache.
+
+    myst-nb moves glued values out of the notebooks it writes to
+    ``_build/jupyter_execute``; the cache keeps the executed notebook whole.
+    Empty when the cache is absent or holds no run of this notebook's code.
+    """
+    if not cache.is_dir():
+        return {}
+    from jupyter_cache import get_cache
+
+    try:
+        record = get_cache(str(cache)).match_cache_notebook(nb)
+    except KeyError:
+        return {}
+    return glued(get_cache(str(cache)).get_cache_bundle(record.pk).nb)
+
+
+def write_decks(source: Path, out_dir: Path, site_pages: str = "../notebooks",
+                cache: Path | None = None) -> list[Path]:
     """One deck per notebook of ``source`` in ``out_dir/<stem>.slides.html``, with reveal.js and MathJax beside them.
 
     ``site_pages`` is where the chapters' web pages sit relative to the decks.
+    Glued values come from the notebooks themselves and from the build's
+    jupyter-cache (``cache``, by default ``_build/.jupyter_cache`` beside
+    ``_build/jupyter_execute/notebooks``).
     """
+    if cache is None:
+        cache = source.resolve().parents[1] / ".jupyter_cache"
     paths = sorted(source.glob("*.ipynb"))
     if not paths:
         raise ValueError(f"expected executed notebooks in {source} (run `make book`), got none")
@@ -520,7 +544,7 @@ def write_decks(source: Path, out_dir: Path, site_pages: str = "../notebooks") -
     copy_assets(out_dir)
     written = []
     for stem, nb in chapters.items():
-        ctx = Context(glued(nb), bib, labels, titles)
+        ctx = Context({**cached_glue(nb, cache), **glued(nb)}, bib, labels, titles)
         number = int(stem[:2]) if stem[:2].isdigit() else None
         slides = chapter_slides(nb, ctx, page=f"{site_pages}/{stem}.html" if site_pages else "", number=number)
         target = out_dir / f"{stem}.slides.html"
