@@ -164,7 +164,13 @@ def run(call: Callable, X: np.ndarray, *extras: np.ndarray, count: str | None = 
 
 
 class count_evaluations:
-    """Counts the rows the engine evaluates inside it: ``.rows`` forward, ``.gradient_rows`` gradient.
+    """Counts the work done inside it: the one counter of every path through a model.
+
+    ``.rows`` forward rows and ``.gradient_rows`` gradient rows the engine evaluates;
+    on the prefix path (:mod:`helpers.prefix_tree`) also ``.steps`` node-steps (one
+    prefix advanced one time step through every LSTM layer; a plain forward pass over
+    ``n`` sequences of ``T`` steps costs ``n T``), ``.head_rows`` rows through the
+    model's head, and ``.seconds``: CPU seconds per part of the work, for profiling.
 
     >>> with count_evaluations() as counter:  # doctest: +SKIP
     ...     occlusion(model, X, baseline=0.0)
@@ -176,6 +182,9 @@ class count_evaluations:
     def __enter__(self) -> count_evaluations:
         self.rows = 0
         self.gradient_rows = 0
+        self.steps = 0
+        self.head_rows = 0
+        self.seconds: dict[str, float] = {}
         count_evaluations.active.append(self)
         return self
 

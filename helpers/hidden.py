@@ -12,7 +12,6 @@ real step's values there (and :func:`state_change` is 0 at padded steps).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -21,6 +20,7 @@ import tensorflow as tf
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
 from helpers import engine
+from helpers.lstm_stack import numpy_activation, step, unroll, weights  # noqa: F401  (numpy_activation re-exported)
 from helpers.validation import check_positive_int, format_inputs
 
 METHODS = ("pca", "tsne")
@@ -109,7 +109,7 @@ def _hidden_call(model: keras.Model, index: int, lstm, shape: tuple[int, int]):
     mask = node.arguments.kwargs.get("mask")
     # A sub-model to the layer's input (and the mask Keras hands it, from a Masking layer).
     upstream = keras.Model(model.inputs, [source] if mask is None else [source, mask])
-    cell = lstm.cell
+    units = lstm.cell.units
     n_steps = shape[0]
 
     def make(x):
@@ -117,14 +117,14 @@ def _hidden_call(model: keras.Model, index: int, lstm, shape: tuple[int, int]):
         out = out if isinstance(out, (list, tuple)) else [out]
         seq = out[0]
         keep = tf.ones(tf.shape(seq)[:2], tf.bool) if len(out) == 1 else tf.cast(out[1], tf.bool)
-        h = tf.zeros((tf.shape(seq)[0], cell.units), dtype=seq.dtype)
-        c = tf.zeros((tf.shape(seq)[0], cell.units), dtype=seq.dtype)
+        h = tf.zeros((tf.shape(seq)[0], units), dtype=seq.dtype)
+        c = tf.zeros((tf.shape(seq)[0], units), dtype=seq.dtype)
         hs = []
         for t in range(n_steps):  # static T: the loop unrolls once per (T, F), at trace time
-            h_new, (_, c_new) = cell(seq[:, t], [h, c], training=False)
+            h_new, [(_, c_new)] = step((lstm,), seq[:, t], [(h, c)])
             # A masked step leaves the state as it was, as Keras' own RNN loop does.
-            step = keep[:, t, None]
-            h, c = tf.where(step, h_new, h), tf.where(step, c_new, c)
+            real = keep[:, t, None]
+            h, c = tf.where(real, h_new, h), tf.where(real, c_new, c)
             hs.append(h)
         return seq, tf.cast(keep, seq.dtype), tf.stack(hs, axis=1)
 
@@ -162,23 +162,6 @@ def hidden_states(model: keras.Model, X, layer: int | str = 0) -> np.ndarray:
     return H.astype(np.float64)
 
 
-def numpy_activation(fn: Callable) -> Callable[[np.ndarray], np.ndarray]:
-    """The Keras activation ``fn`` as a NumPy function: any-shape float64 in, same shape out.
-
-    Used by the NumPy unrolls of chapter 5 (gates) and chapter 6 (LSTM relevance).
-    """
-    name = getattr(fn, "__name__", "")
-    if name == "tanh":
-        return np.tanh
-    if name == "sigmoid":
-        return lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for large |z|
-    if name == "linear":
-        return lambda z: z
-    if name == "relu":
-        return lambda z: np.maximum(z, 0.0)
-    return lambda z: np.asarray(keras.ops.convert_to_numpy(fn(keras.ops.convert_to_tensor(z))))
-
-
 def lstm_gates(model: keras.Model, X, layer: int | str = 0) -> LSTMGates:
     """Gates and states of LSTM layer ``layer``, unrolled in NumPy with its own weights.
 
@@ -187,30 +170,12 @@ def lstm_gates(model: keras.Model, X, layer: int | str = 0) -> LSTMGates:
     At padded steps the gates are 0 and the states carry over (see :class:`LSTMGates`).
     """
     lstm, seq, valid, _ = _run(model, X, layer)
-    cell = lstm.cell
-    K = keras.ops.convert_to_numpy(cell.kernel).astype(np.float64)
-    R = keras.ops.convert_to_numpy(cell.recurrent_kernel).astype(np.float64)
-    b = (
-        keras.ops.convert_to_numpy(cell.bias).astype(np.float64)
-        if cell.use_bias
-        else np.zeros(4 * cell.units)
-    )
-    act, rec = numpy_activation(cell.activation), numpy_activation(cell.recurrent_activation)
-    n, T, _ = seq.shape
-    u = cell.units
-    # The input part of every step at once; only the recurrent part needs the loop over time.
-    Zx = seq.astype(np.float64) @ K + b  # (n, T, 4u)
-    out = {k: np.zeros((n, T, u)) for k in ("input", "forget", "candidate", "output", "cell", "hidden")}
-    h, c = np.zeros((n, u)), np.zeros((n, u))
-    for t in range(T):
-        z = Zx[:, t] + h @ R
-        i, f, g, o = rec(z[:, :u]), rec(z[:, u : 2 * u]), act(z[:, 2 * u : 3 * u]), rec(z[:, 3 * u :])
-        step = valid[:, t, None]
-        c = np.where(step, f * c + i * g, c)
-        h = np.where(step, o * act(c), h)
-        for name, value in zip(("input", "forget", "candidate", "output"), (i, f, g, o)):
-            out[name][:, t] = np.where(step, value, 0.0)
-        out["cell"][:, t], out["hidden"][:, t] = c, h
+    run = unroll(weights(lstm), seq, valid)
+    # At padded steps no update happens: report the gates as 0 there (the states carry over).
+    keep = valid[:, :, None]
+    out = {name: np.where(keep, getattr(run, k), 0.0)
+           for name, k in (("input", "i"), ("forget", "f"), ("candidate", "g"), ("output", "o"))}
+    out["cell"], out["hidden"] = run.c[:, 1:], run.h[:, 1:]
     return LSTMGates(**out, valid=valid)
 
 

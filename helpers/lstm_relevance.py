@@ -1,8 +1,9 @@
 """Attribution methods made for LSTMs: LRP and contextual decomposition.
 
 Explained in chapter 6 (LSTM relevance). Both run in NumPy on the layers' own
-kernels, in Keras' gate order (i, f, c, o), like :func:`helpers.hidden.lstm_gates`:
-one unroll over time, vectorised over sequences. :func:`lrp` follows Arras et
+kernels, in Keras' gate order (i, f, c, o): LRP walks back over the forward pass
+of :func:`helpers.lstm_stack.unroll` (the one chapter 5's gates come from),
+contextual decomposition splits that pass in two; both vectorised over sequences. :func:`lrp` follows Arras et
 al.'s reference code (LRP_for_LSTM, epsilon rule, "signal-take-all");
 :func:`contextual_decomposition` follows Murdoch, Liu & Yu (2018).
 Supported models: an optional Masking layer, one or more forward LSTMs (all but
@@ -17,32 +18,16 @@ import keras
 import numpy as np
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.hidden import numpy_activation
-from helpers.validation import check_model_input
+from helpers.lstm_stack import Weights, unroll, weights
+from helpers.validation import check_model_input, resolve_target
 
 _PASS_THROUGH = (keras.layers.InputLayer, keras.layers.Dropout)
 _READOUT_ACTIVATIONS = ("linear", "softmax", "sigmoid")
 
 
 @dataclass
-class _Layer:
-    """One LSTM layer's weights as float64 NumPy arrays."""
-
-    name: str
-    K: np.ndarray  # (D, 4u) input kernel
-    R: np.ndarray  # (u, 4u) recurrent kernel
-    b: np.ndarray  # (4u,)
-    act: object
-    rec: object
-
-    @property
-    def units(self) -> int:
-        return self.R.shape[0]
-
-
-@dataclass
 class _Stack:
-    layers: list[_Layer]
+    layers: list[Weights]
     W: np.ndarray  # (u_top, K) read-out kernel
     bias: np.ndarray  # (K,)
     mask_value: float | None
@@ -102,20 +87,7 @@ def _stack(model: keras.Model) -> _Stack:
             f"expected a Dense read-out with activation in {_READOUT_ACTIVATIONS}, "
             f"got {dense.name!r} with activation {activation!r}"
         )
-    layers = []
-    for lstm in lstms:
-        cell = lstm.cell
-        b = _numpy(cell.bias) if cell.use_bias else np.zeros(4 * cell.units)
-        layers.append(
-            _Layer(
-                lstm.name,
-                _numpy(cell.kernel),
-                _numpy(cell.recurrent_kernel),
-                b,
-                numpy_activation(cell.activation),
-                numpy_activation(cell.recurrent_activation),
-            )
-        )
+    layers = [weights(lstm) for lstm in lstms]
     W = _numpy(dense.kernel)
     bias = _numpy(dense.bias) if dense.use_bias else np.zeros(W.shape[1])
     return _Stack(layers, W, bias, mask_value)
@@ -141,72 +113,9 @@ def _inputs(model, X) -> tuple[np.ndarray, np.ndarray, _Stack]:
     return X, valid, stack
 
 
-def _targets(model, X: np.ndarray, logits: np.ndarray, target) -> np.ndarray:
-    """The read-out column explained for each sequence, ``(n,)`` int."""
-    n, K = logits.shape
-    if isinstance(target, str) and target == "predicted":
-        # argmax of the read-out's scores: softmax and sigmoid keep the order,
-        # and our own unroll already has them (no extra forward pass)
-        return np.argmax(logits, axis=1)
-    try:  # the contract's one resolver (it needs helpers.models.outputs)
-        from helpers.validation import resolve_target
-
-        return np.asarray(resolve_target(model, X.astype(np.float32), target), int)
-    except ImportError:
-        return _own_targets(n, K, logits, target)
-
-
-def _own_targets(n: int, K: int, logits: np.ndarray, target) -> np.ndarray:
-    choices = f"None (one output), an int in [0, {K}), 'predicted' or an int array ({n},)"
-    if target is None:
-        if K != 1:
-            raise ValueError(f"expected target for a model with outputs (n, {K}): {choices}")
-        return np.zeros(n, dtype=int)
-    if isinstance(target, str):
-        if target != "predicted":
-            raise ValueError(f"expected target as {choices}, got {target!r}")
-        return np.argmax(logits, axis=1)  # softmax and sigmoid keep the order
-    t = np.asarray(target)
-    if t.dtype == bool or not np.issubdtype(t.dtype, np.integer) or t.ndim > 1:
-        raise ValueError(f"expected target as {choices}, got {target!r}")
-    t = np.broadcast_to(t, (n,)) if t.ndim == 0 else t
-    if t.shape != (n,) or np.any((t < 0) | (t >= K)):
-        raise ValueError(f"expected target as {choices}, got {target!r}")
-    return t.astype(int)
-
-
-@dataclass
-class _Trace:
-    """Forward unroll of one layer; arrays indexed by step, ``(n, T, ...)``."""
-
-    x: np.ndarray  # layer input (n, T, D)
-    h: np.ndarray  # (n, T + 1, u); h[:, 0] is the zero initial state
-    c: np.ndarray  # (n, T + 1, u)
-    i: np.ndarray  # (n, T, u)
-    f: np.ndarray
-    g: np.ndarray
-    zg: np.ndarray  # candidate pre-activation (n, T, u)
-
-
-def _unroll(layer: _Layer, x: np.ndarray, valid: np.ndarray) -> _Trace:
-    """Keras' LSTM step in NumPy; masked steps carry the state over, as Keras does."""
-    n, T, _ = x.shape
-    u = layer.units
-    Zx = x @ layer.K + layer.b
-    h, c = np.zeros((n, T + 1, u)), np.zeros((n, T + 1, u))
-    gates = {k: np.zeros((n, T, u)) for k in ("i", "f", "g", "zg")}
-    for t in range(T):
-        z = Zx[:, t] + h[:, t] @ layer.R
-        i, f = layer.rec(z[:, :u]), layer.rec(z[:, u : 2 * u])
-        g, o = layer.act(z[:, 2 * u : 3 * u]), layer.rec(z[:, 3 * u :])
-        c_new = f * c[:, t] + i * g
-        h_new = o * layer.act(c_new)
-        keep = valid[:, t, None]
-        c[:, t + 1] = np.where(keep, c_new, c[:, t])
-        h[:, t + 1] = np.where(keep, h_new, h[:, t])
-        for k, v in zip(("i", "f", "g", "zg"), (i, f, g, z[:, 2 * u : 3 * u])):
-            gates[k][:, t] = v
-    return _Trace(x, h, c, **gates)
+def _targets(model, X: np.ndarray, target) -> np.ndarray:
+    """The read-out column explained for each sequence, ``(n,)`` int (the contract's resolver)."""
+    return resolve_target(model, X.astype(np.float32), target)
 
 
 def lrp_linear(hin, w, b, hout, Rout, bias_nb_units, eps, bias_factor=0.0):
@@ -257,7 +166,7 @@ def _lrp_layer(layer, trace, valid, Rh_in, eps, bias_factor):
 def _forward(stack: _Stack, X: np.ndarray, valid: np.ndarray):
     traces, x = [], X
     for layer in stack.layers:
-        trace = _unroll(layer, x, valid)
+        trace = unroll(layer, x, valid)
         traces.append(trace)
         x = trace.h[:, 1:]
     logits = traces[-1].h[:, -1] @ stack.W + stack.bias  # (n, K), before activation
@@ -289,7 +198,7 @@ def lrp(
     X, valid, stack = _inputs(model, X)
     n, T, _ = X.shape
     traces, logits = _forward(stack, X, valid)
-    k = _targets(model, X, logits, target)
+    k = _targets(model, X, target)
     w = stack.W[:, k].T  # (n, u_top)
     h_last = traces[-1].h[:, -1]
     score = np.sum(h_last * w, axis=1, keepdims=True)  # f(x) - b, (n, 1)
@@ -391,13 +300,6 @@ def _cd(stack, X, valid, relevant, k):
     return np.sum(rel_h[:, -1] * w, 1), np.sum(irrel_h[:, -1] * w, 1)
 
 
-def _logits_if_needed(stack, X, valid, target) -> np.ndarray:
-    """The read-out scores ``(n, K)``, unrolled only when ``target="predicted"``."""
-    if isinstance(target, str) and target == "predicted":
-        return _forward(stack, X, valid)[1]
-    return np.zeros((len(X), stack.W.shape[1]))  # only the shape is read
-
-
 def contextual_decomposition(
     model: keras.Model, X: np.ndarray, relevant, *, target=None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -411,7 +313,7 @@ def contextual_decomposition(
     X, valid, stack = _inputs(model, X)
     n, T, _ = X.shape
     relevant = _relevant_mask(relevant, n, T)
-    k = _targets(model, X, _logits_if_needed(stack, X, valid, target), target)
+    k = _targets(model, X, target)
     return _cd(stack, X, valid, relevant, k)
 
 
@@ -430,7 +332,7 @@ def cd_scores(
         1 <= window <= T
     ):
         raise ValueError(f"expected window as an int in [1, {T}], got {window!r}")
-    k = _targets(model, X, _logits_if_needed(stack, X, valid, target), target)
+    k = _targets(model, X, target)
     starts = np.arange(0, T, window)
     W = len(starts)
     steps = np.arange(T)

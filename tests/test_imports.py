@@ -126,3 +126,12 @@ def test_helpers_has_no_import_cycle():
 def test_helpers_imports_no_private_name_across_modules():
     assert private_imports(import_graph(HELPERS)) == []
 
+
+
+#: Longest a helpers module may be: one idea a maintainer reads in one sitting.
+MAX_LINES = 450
+
+
+def test_no_helpers_module_is_longer_than_the_limit():
+    long = {p.name: n for p in HELPERS.glob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split by idea): {long}"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import engine, models, perturbation, prefix, shapley
+from helpers import engine, models, perturbation, prefix, prefix_tree, shapley
 
 T, F = 5, 3
 
@@ -96,7 +96,7 @@ def test_all_coalition_values_equal_one_forward_per_coalition(model, data):
 def test_split_levels_give_the_same_values_and_compute_no_node_twice(model, data, monkeypatch):
     X, B = data
     whole = prefix.time_coalition_values(model, X, B)
-    monkeypatch.setattr(prefix, "MAX_NODES", 8)
+    monkeypatch.setattr(prefix_tree, "MAX_NODES", 8)
     with prefix.count_cell_steps() as counter:
         split = prefix.time_coalition_values(model, X, B)
     np.testing.assert_allclose(split, whole, atol=1e-6)

@@ -1,0 +1,329 @@
+"""The prefix tree: run a recurrent model over a tree of input prefixes, each prefix once.
+
+Explained in chapter 4 (exact event-level Shapley values); the methods that use it
+are in :mod:`helpers.prefix`. An LSTM's state after step ``t`` depends only on
+steps ``0..t``, so perturbed copies of a sequence that agree on their first ``k``
+steps share the state after step ``k``. :class:`Walk` steps the model's LSTM
+chain (:func:`helpers.lstm_stack.chain`, stacked layers too) one time step at a
+time over a tree whose nodes are the distinct prefixes, computes each node once,
+and applies the model's *head* (every layer after the last LSTM) to the leaves;
+a *tree* object says which children each node has and collects the leaves'
+outputs. :func:`suffix_call` runs copies from the step where they start to differ.
+
+Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
+:func:`helpers.engine.run` in its bucketed chunks, so the few rows of a tree's
+top levels or of an unperturbed run pad to 8 or 64 rows, not thousands. The work
+is counted in :class:`helpers.engine.count_evaluations` (``.steps`` node-steps,
+``.head_rows``, ``.seconds`` per part).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow as tf
+
+import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from helpers import engine, lstm_stack
+from helpers.lstm_stack import Chain
+from helpers.validation import check_model_input, resolve_background
+
+#: Most tree nodes stepped at one level before the level is split (memory bound).
+MAX_NODES = 1 << 16
+
+
+def add(name: str, value: int) -> None:
+    """Add ``value`` to attribute ``name`` (``"steps"``, ``"head_rows"``, ``"rows"``) of every active counter."""
+    for counter in engine.count_evaluations.active:
+        setattr(counter, name, getattr(counter, name) + int(value))
+
+
+@contextlib.contextmanager
+def clock(part: str) -> Iterator[None]:
+    """Add the CPU seconds of the block (all threads) to ``.seconds[part]`` of every active counter.
+
+    CPU time, as the benchmarks measure, moves less with other processes' load than
+    wall time; free when no counter is active.
+    """
+    if not engine.count_evaluations.active:
+        yield
+        return
+    start = time.process_time()
+    try:
+        yield
+    finally:
+        elapsed = time.process_time() - start
+        for counter in engine.count_evaluations.active:
+            counter.seconds[part] = counter.seconds.get(part, 0.0) + elapsed
+
+
+def supports(model) -> bool:
+    """Whether the prefix path can run ``model``: LSTM layers fed by the input, then any head."""
+    return lstm_stack.chain(model) is not None
+
+
+def check(model, X, B=None, need_chain: bool = True):
+    """``(chain, X, B)``: ``X`` float32 ``(n, T, F)`` for the model, ``B`` ``(m, T, F)`` or None.
+
+    ``chain`` is the model's :class:`~helpers.lstm_stack.Chain` (``None`` for another
+    architecture, an error when ``need_chain``).
+    """
+    found = lstm_stack.chain(model)
+    if found is None and need_chain:
+        kinds = ", ".join(type(layer).__name__ for layer in model.layers)
+        raise ValueError(
+            "expected a model whose input feeds a chain of LSTM layers followed by a head "
+            f"(helpers.prefix.supports(model) is False), got layers {kinds}"
+        )
+    X = check_model_input(model, X)
+    if B is not None:
+        B = resolve_background(B, X.shape[1:])
+    return found, X, B
+
+
+def outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) -> np.ndarray:
+    """Every output of ``call`` over ``X`` ``(N, ...)``, as one array, in the engine's bucketed chunks."""
+    parts = [y.numpy()[:rows] for _, rows, y in engine.run(call, X, *extras, count=count)]
+    return np.concatenate(parts) if parts else np.zeros((0,))
+
+
+def chunk_starts(start: np.ndarray) -> np.ndarray:
+    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`helpers.engine.layout` chunks)."""
+    out = start.copy()
+    for lo, rows, _ in engine.layout(len(start)):
+        out[lo : lo + rows] = start[lo : lo + rows].min()
+    return out
+
+
+def _step_call(model, chain: Chain, F: int):
+    """Traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
+
+    def make(packed):
+        _, states = lstm_stack.step(chain.layers, packed[:, :F], lstm_stack.unpack(packed[:, F:], chain.units))
+        return tf.concat([part for hc in states for part in hc], axis=1)
+
+    return engine.compiled(model, "prefix_step", (F + chain.state_size,), make)
+
+
+def _last_step_call(model, chain: Chain, F: int):
+    """Traced last step then head ``(chunk, F + S) -> (chunk, K)`` (head on the final state)."""
+    step = _step_call(model, chain, F).make
+    u = chain.units[-1]
+
+    def make(packed):
+        h = step(packed)[:, -2 * u : -u]
+        out = chain.head(h, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return engine.compiled(model, "prefix_last_step", (F + chain.state_size,), make)
+
+
+def _last_two_steps_call(model, chain: Chain, F: int):
+    """Traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
+
+    A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
+    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order. Each
+    level steps a parent's two children together (:func:`helpers.lstm_stack.branch`), so the recurrent
+    products are computed for 3 states per row, not 6.
+    """
+    u = chain.units[-1]
+
+    def make(packed):
+        rows = tf.shape(packed)[0]
+        states = lstm_stack.unpack(packed[:, 4 * F :], chain.units)
+        states = lstm_stack.branch(chain.layers, states, tf.reshape(packed[:, : 2 * F], (-1, 2, F)))  # (rows, 2, w)
+        # The last step's inputs are the same for both children: (rows, 1, 2, F) broadcasts.
+        states = lstm_stack.branch(chain.layers, states, tf.reshape(packed[:, 2 * F : 4 * F], (-1, 1, 2, F)))
+        h = tf.reshape(states[-1][0], (-1, u))  # leaves bb, bx, xb, xx per row
+        y = chain.head(h, training=False)
+        return tf.reshape(y, (rows, -1))
+
+    return engine.compiled(model, "prefix_last_two", (4 * F + chain.state_size,), make)
+
+
+def _head_call(model, chain: Chain, T: int):
+    """Traced head: last LSTM's ``(chunk, T, u)`` sequence or ``(chunk, u)`` state -> ``(chunk, K)``."""
+    u = chain.units[-1]
+    shape = (T, u) if chain.sequence_head else (u,)
+
+    def make(h):
+        out = chain.head(h, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return engine.compiled(model, "prefix_head", shape, make)
+
+
+
+# --- the tree walk ---------------------------------------------------------------------
+
+
+class Walk:
+    """Grow a prefix tree level by level; ``tree`` says which children each node has."""
+
+    def __init__(self, model, chain: Chain, tree, T: int, F: int):
+        self.chain, self.tree, self.T = chain, tree, T
+        self.step = _step_call(model, chain, F)
+        self.head = _head_call(model, chain, T)
+        self.last = None if chain.sequence_head else _last_step_call(model, chain, F)
+        self.last_two = None if chain.sequence_head else _last_two_steps_call(model, chain, F)
+        self.S, self.h_last = chain.state_size, chain.h_last
+
+    def run(self, meta: dict) -> None:
+        n = len(next(iter(meta.values())))
+        self._grow(0, meta, np.zeros((n, self.S), np.float32), [])
+
+    def _grow(self, t: int, meta: dict, states: np.ndarray, history: list) -> None:
+        if t == self.T:
+            self._leaves(meta, states, history)
+            return
+        if t == self.T - 2 and self.last_two is not None and getattr(self.tree, "full", False):
+            self._last_two(t, meta, states)
+            return
+        with clock("tree building"):
+            parent, inputs, child_meta = self.tree.children(t, meta)
+        n = states.shape[0]
+        if len(parent) > MAX_NODES and n > 1:
+            # Too many children at once: split this level's nodes; no node is computed twice.
+            for sl in (slice(0, n // 2), slice(n // 2, n)):
+                sub_history = history[:-1] + [(history[-1][0][sl], history[-1][1][sl])] if history else []
+                self._grow(t, {k: v[sl] for k, v in meta.items()}, states[sl], sub_history)
+            return
+        with clock("tree building"):
+            packed = np.empty((len(parent), inputs.shape[1] + self.S), np.float32)
+            packed[:, : inputs.shape[1]] = inputs
+            if getattr(self.tree, "full", False):  # every node has two children: no gather
+                packed[:, inputs.shape[1] :] = np.repeat(states, 2, axis=0)
+            else:
+                packed[:, inputs.shape[1] :] = states[parent]
+        add("steps", len(parent))
+        if t == self.T - 1 and self.last is not None:
+            # The last step and the head in one call: the leaves' states never leave it.
+            add("head_rows", len(parent))
+            with clock("last step and head"):
+                y = outputs(self.last, packed, count="rows").astype(np.float64)
+            with clock("collect"):
+                self.tree.collect(child_meta, y)
+            return
+        with clock("cell steps"):
+            new = outputs(self.step, packed)
+        if self.chain.sequence_head:
+            history = history + [(parent, new[:, self.h_last])]
+        self._grow(t + 1, child_meta, new, history)
+
+    def _last_two(self, t: int, meta: dict, states: np.ndarray) -> None:
+        """A full tree's last two levels and the head in one call: 4 leaves per node."""
+        with clock("tree building"):
+            _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
+            _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
+            n, F = states.shape[0], inputs.shape[1]
+            packed = np.concatenate(
+                [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
+            )
+        add("steps", 6 * n)
+        add("head_rows", 4 * n)
+        add("rows", 4 * n)
+        with clock("last two steps and head"):
+            y = outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
+        with clock("collect"):
+            self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
+
+    def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
+        n = states.shape[0]
+        add("head_rows", n)
+        if not self.chain.sequence_head:
+            ys = outputs(self.head, states[:, self.h_last], count="rows")
+            self.tree.collect(meta, ys.astype(np.float64))
+            return
+        # The head reads whole sequences: rebuild each leaf's by walking up its ancestors.
+        u = self.chain.units[-1]
+        for lo in range(0, n, engine.CHUNK):
+            idx = np.arange(lo, min(n, lo + engine.CHUNK))
+            seq = np.empty((len(idx), self.T, u), np.float32)
+            for t in range(self.T - 1, -1, -1):
+                parent, H = history[t]
+                seq[:, t] = H[idx]
+                idx = parent[idx]
+            ys = outputs(self.head, seq, count="rows")
+            self.tree.collect({k: v[lo : lo + len(seq)] for k, v in meta.items()}, ys.astype(np.float64))
+
+
+
+# --- suffixes: copies run from the step where they start to differ -----------------------
+
+
+def suffix_call(model, chain: Chain, T: int, F: int, keep: str):
+    """Traced run of steps ``start..T-1`` from a given state: ``(CHUNK, T F + S)``, start ``(CHUNK,)``.
+
+    ``keep="states"``: every step's states ``(CHUNK, T, S)`` (a row's steps before its
+    start hold its initial state), by stepping the cells; ``"sequence"``: the last
+    layer's ``h`` from the start on ``(CHUNK, T, u)`` (zeros before), ``"final"``: its
+    last ``h`` ``(CHUNK, u)``, ``"output"``: the head on it ``(CHUNK, K)``, all by calling the model's LSTM layers with
+    ``initial_state`` (faster than stepping the cells) from the chunk's smallest start,
+    which every row must share (:func:`chunk_starts`). A chunk of copies perturbed
+    late costs only the late steps. ``chunk`` is the traced call's row count.
+    """
+    S, h_last = chain.state_size, chain.h_last
+
+    def make(packed, remaining):
+        # The engine pads a last chunk with zero rows: as "0 steps remaining" they cost nothing.
+        rows = packed.shape[0]
+        start = T - remaining
+        seq = tf.reshape(packed[:, : T * F], (-1, T, F))
+        state = packed[:, T * F :]
+        first = T - tf.reduce_max(remaining)
+        width = S if keep == "states" else chain.units[-1]
+        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, width))
+        if keep != "final":
+            for t in tf.range(first):
+                frames = frames.write(t, state if keep == "states" else state[:, h_last])
+        for t in tf.range(first, T):
+            _, new = lstm_stack.step(chain.layers, seq[:, t], lstm_stack.unpack(state, chain.units))
+            new = tf.concat([part for hc in new for part in hc], axis=1)
+            state = tf.where((t >= start)[:, None], new, state)
+            if keep != "final":
+                frames = frames.write(t, state if keep == "states" else state[:, h_last])
+        if keep == "final":
+            return state[:, h_last]
+        return tf.transpose(frames.stack(), (1, 0, 2))
+
+    if keep == "states":
+        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
+
+    def make_layers(packed, remaining):
+        # The model's own LSTM layers from the chunk's earliest start; callers give every
+        # row that start (and its state there), so no mask is needed (a mask costs a select
+        # per step). Padding rows (0 steps remaining) run along and are dropped.
+        first = T - tf.reduce_max(remaining)
+        h = tf.reshape(packed[:, : T * F], (-1, T, F))[:, first:]
+        for layer, (h0, c0) in zip(chain.layers, lstm_stack.unpack(packed[:, T * F :], chain.units)):
+            h = layer(h, initial_state=[h0, c0], training=False)
+        if keep == "final":
+            return h
+        if keep == "output":  # the head too: one call, the final states never leave it
+            y = chain.head(h, training=False)
+            return tf.reshape(y, (tf.shape(y)[0], -1))
+        return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
+
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
+
+
+def suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """What ``run`` keeps for ``seq`` ``(N, T, F)`` run from ``init`` ``(N, S)`` at steps ``start..``."""
+    N, T, F = seq.shape
+    packed = np.concatenate([seq.reshape(N, T * F), init], axis=1)
+    out = outputs(run, packed, T - start)
+    add("steps", int((T - start).sum()))
+    return out
+
+
+def apply_head(chain: Chain, model, T: int, h: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The head on the last layer's ``h``, ``(N, u)`` or ``(N, T, u)``: explained output ``(N,)``."""
+    head = _head_call(model, chain, T)
+    add("head_rows", len(h))
+    y = outputs(head, h, count="rows")
+    return y[np.arange(len(y)), target].astype(np.float64)
+
+
