@@ -43,6 +43,13 @@ def _output(model, x, targets):
     return tf.gather(out, targets, axis=1, batch_dims=1)
 
 
+def _explained(model, X, target):
+    """``X`` float32 ``(n, T, F)``, ``valid`` ``(n, T)``, targets ``(n,)`` and the outputs a mask must keep, float32 ``(n,)``."""
+    X, valid, targets = resolve_inputs(model, X, target)
+    y = pick(evaluate(model, X), targets).astype(np.float32) if len(X) else np.zeros(0, np.float32)
+    return X, valid, targets, y
+
+
 def _blur(X: tf.Tensor, valid: tf.Tensor, sigma: tf.Tensor) -> tf.Tensor:
     """Gaussian blur over time with a width per cell: ``(n, T, F)`` -> ``(n, T, F)``.
 
@@ -87,11 +94,10 @@ def dynamask(
     seed = check_seed(seed)
     learning_rate = _check_rate(learning_rate, "learning_rate")
     sigma_max = _check_rate(sigma_max, "sigma_max")
-    X, valid, targets = resolve_inputs(model, X, target)
+    X, valid, targets, y = _explained(model, X, target)
     n, T, F = X.shape
     if n == 0:
         return np.zeros((0, T, F))
-    y = pick(evaluate(model, X), targets).astype(np.float32)
     K = len(keep)
     Xk, Vk = np.tile(X, (K, 1, 1)), np.tile(valid.astype(np.float32), (K, 1))
     ratio = np.repeat(np.asarray(keep, np.float32), n)
@@ -159,11 +165,10 @@ def extremal_mask(
     hidden = check_positive_int(hidden, "hidden")
     learning_rate = _check_rate(learning_rate, "learning_rate")
     size_weight = _check_rate(size_weight, "size_weight")
-    X, valid, targets = resolve_inputs(model, X, target)
+    X, valid, targets, y = _explained(model, X, target)
     n, T, F = X.shape
     if n == 0:
         return np.zeros((0, T, F))
-    y = pick(evaluate(model, X), targets).astype(np.float32)
     Xt, Vt = tf.constant(X), tf.constant(valid.astype(np.float32))
     yt, tt = tf.constant(y), tf.constant(targets.astype(np.int32))
     scale = float(np.var(y)) + 1e-6 if n > 1 else 1.0

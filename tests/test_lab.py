@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.test_site import CHROMIUM_ARGS, _browser_path
+from tests.browser import CHROMIUM_ARGS, chromium_path
 from tools import lab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,11 +64,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    browser_path = _browser_path()
-    if browser_path is None:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("REQUIRE_BROWSER=1 but chromium is not installed")
-        pytest.skip("chromium not found (`make browser` installs it)")
+    browser_path = chromium_path()
     from playwright.sync_api import sync_playwright
 
     tmp = tmp_path_factory.mktemp("lab")

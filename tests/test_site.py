@@ -18,12 +18,13 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import pytest
+
+from tests.browser import launched
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
@@ -32,27 +33,7 @@ MIN_TEXT_PX = 9.0  # smallest figure text on a desktop page, in CSS pixels
 FONT_KEY, DPI_KEY = "inside-the-lstm:smallest-font-pt", "inside-the-lstm:dpi"
 # Build-machine details that must never reach a page through a cell's output.
 LEAKS = ("Traceback", "site-packages", ".venv")
-# Chromium's background services would try to phone home; these flags stop them.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-]
 SERIOUS = {"serious", "critical"}
-
-
-def _browser_path() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 def _pages() -> list[str]:
@@ -82,18 +63,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    path = _browser_path()
-    if path is None:
-        message = "Debian's chromium is not installed (apt-get install chromium); `make test` installs it as root"
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def test_site_has_the_expected_pages():
