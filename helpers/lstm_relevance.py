@@ -1,10 +1,11 @@
 """Attribution methods made for LSTMs: LRP and contextual decomposition.
 
 Explained in chapter 6 (LSTM relevance). Both run in NumPy on the layers' own
-kernels, in Keras' gate order (i, f, c, o): LRP walks back over the forward pass
-of :func:`helpers.lstm_stack.unroll` (the one chapter 5's gates come from),
-contextual decomposition splits that pass in two; both vectorised over sequences. :func:`lrp` follows Arras et
-al.'s reference code (LRP_for_LSTM, epsilon rule, "signal-take-all");
+kernels, in Keras' gate order (i, f, c, o), vectorised over sequences: LRP walks
+back over the forward pass of :func:`helpers.lstm_stack.unroll` (the pass chapter
+5's gates come from), contextual decomposition splits that pass in two.
+:func:`lrp` follows Arras et al.'s reference code (LRP_for_LSTM, epsilon rule,
+"signal-take-all");
 :func:`contextual_decomposition` follows Murdoch, Liu & Yu (2018).
 Supported models: an optional Masking layer, one or more forward LSTMs (all but
 the last returning sequences), optional Dropout, and a Dense read-out.
