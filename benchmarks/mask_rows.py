@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     box = data.make_box_task(background="ar", ar_coef=0.8, seed=0)
     scaler = data.Standardizer().fit(box.X_train)
     train, test = scaler.transform(box.X_train), scaler.transform(box.X_test)
-    X, rel = test[:N], box.relevance_test[:N]
+    X, rel = test[:N], box.planted_test[:N]
     rows = []
     for seed in args.seeds:
         model = models.build_lstm(20, 5, units=32, seed=seed)

@@ -71,7 +71,7 @@ def main() -> int:
                    learning_rate=1e-2, seed=seed)
         r2 = models.r2_score(box.y_test, models.forward(lstm, test))
         print(f"seed {seed}: LSTM test R^2 {r2:.3f}", flush=True)
-        rows += scoreboard(lstm, att, test[:N], box.relevance_test[:N], train, seed)
+        rows += scoreboard(lstm, att, test[:N], box.planted_test[:N], train, seed)
     table = pd.DataFrame(rows)
     with open(OUT, "w") as f:
         f.write(HEADER)

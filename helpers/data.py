@@ -1,12 +1,14 @@
 """Sequence tasks whose true answer is known (and the train-only standardiser, re-exported).
 
 Explained in chapter 1 (running examples). Every task returns a
-:class:`SequenceTask` whose ``relevance`` mask says which input cells the target
-truly depends on, so attribution methods can be scored against the truth.
+:class:`SequenceTask` whose ``planted`` mask says which input cells the target
+truly depends on (the *planted truth*), so attribution methods can be scored
+against it. Time steps are named from 0, as NumPy indexes them.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,12 +18,22 @@ from helpers.scaling import Standardizer  # noqa: F401  (re-exported: chapters u
 from helpers.validation import check_positive_int, check_seed
 
 
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(
+        f"SequenceTask.{old} is deprecated; use SequenceTask.{new} (the planted truth)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 @dataclass
 class SequenceTask:
-    """A regression task on sequences with a known relevance mask.
+    """A regression task on sequences with a known planted mask.
 
-    ``X`` is float32 ``(n, T, F)``, ``y`` float32 ``(n,)``, ``relevance`` bool
-    ``(n, T, F)``; the first ``n_train`` rows are the training split.
+    ``X`` is float32 ``(n, T, F)``, ``y`` float32 ``(n,)``, ``planted`` bool
+    ``(n, T, F)`` (the planted truth); the first ``n_train`` rows are the
+    training split. ``relevance`` and ``relevance_train``/``relevance_test``
+    are deprecated aliases: the book keeps "relevance" for LRP's scores.
     ``target_fn`` maps raw ``(n, T, F)`` inputs to the noise-free target.
     ``contribution`` is float32 ``(n, T, F)``, the signed amount each input cell
     adds to the noise-free target, summing over the cells to it, where the
@@ -32,7 +44,7 @@ class SequenceTask:
     name: str
     X: np.ndarray
     y: np.ndarray
-    relevance: np.ndarray
+    planted: np.ndarray
     feature_names: list[str]
     time_names: list[str]
     n_train: int
@@ -57,12 +69,27 @@ class SequenceTask:
         return self.y[self.n_train :]
 
     @property
+    def planted_train(self) -> np.ndarray:
+        return self.planted[: self.n_train]
+
+    @property
+    def planted_test(self) -> np.ndarray:
+        return self.planted[self.n_train :]
+
+    @property
+    def relevance(self) -> np.ndarray:
+        _renamed("relevance", "planted")
+        return self.planted
+
+    @property
     def relevance_train(self) -> np.ndarray:
-        return self.relevance[: self.n_train]
+        _renamed("relevance_train", "planted_train")
+        return self.planted_train
 
     @property
     def relevance_test(self) -> np.ndarray:
-        return self.relevance[self.n_train :]
+        _renamed("relevance_test", "planted_test")
+        return self.planted_test
 
     @property
     def contribution_train(self) -> np.ndarray | None:
@@ -132,7 +159,7 @@ def make_stock_task(
     Prices follow a random walk (daily steps of about 1 around a level near 100),
     the open is the previous close plus an overnight gap, volume is log-normal
     around one million shares. The target is :func:`stock_target` plus Gaussian
-    noise of standard deviation ``noise``, so ``relevance`` marks exactly
+    noise of standard deviation ``noise``, so ``planted`` marks exactly
     ``open@t``, ``close@t``, ``close@t-2`` and ``volume@t-1``.
     """
     n_train = _split_sizes(n, test_fraction)
@@ -149,14 +176,14 @@ def make_stock_task(
     volume = np.exp(np.log(1e6) + 0.5 * rng.standard_normal((n, n_steps)))
     X = np.stack([open_, close, volume], axis=-1).astype(np.float32)
     y = stock_target(X) + noise * rng.standard_normal(n)
-    relevance = np.zeros(X.shape, dtype=bool)
-    relevance[:, -1, 0] = relevance[:, -1, 1] = relevance[:, -3, 1] = relevance[:, -2, 2] = True
+    planted = np.zeros(X.shape, dtype=bool)
+    planted[:, -1, 0] = planted[:, -1, 1] = planted[:, -3, 1] = planted[:, -2, 2] = True
     time_names = ["t" if k == 0 else f"t-{k}" for k in range(n_steps - 1, -1, -1)]
     return SequenceTask(
         name="stock",
         X=X,
         y=y.astype(np.float32),
-        relevance=relevance,
+        planted=planted,
         feature_names=["open", "close", "volume"],
         time_names=time_names,
         n_train=n_train,
@@ -181,9 +208,9 @@ def make_sum_task(
         name="sum",
         X=X,
         y=target(X).astype(np.float32),
-        relevance=np.ones(X.shape, dtype=bool),
+        planted=np.ones(X.shape, dtype=bool),
         feature_names=["x"],
-        time_names=[str(t) for t in range(1, n_steps + 1)],
+        time_names=[str(t) for t in range(n_steps)],
         n_train=n_train,
         target_fn=target,
         description="sum of T uniform numbers; every step has the same true influence",
@@ -232,7 +259,7 @@ def make_adding_problem(
     two steps (one in each half of the sequence) and 0 elsewhere. With
     ``operation="add"`` the target is the sum of the two marked values; with
     ``"subtract"`` the first marked value minus the second (the toy arithmetic of
-    Arras et al. 2019), so one true contribution is negative. ``relevance`` marks
+    Arras et al. 2019), so one true contribution is negative. ``planted`` marks
     both channels at the two marked steps. Within the task's inputs (markers are 0
     or 1) nothing else moves the target; the marker channel elsewhere matters only
     as the absence of a marker, which the target's 0.5 threshold makes precise.
@@ -256,7 +283,7 @@ def make_adding_problem(
     markers[np.arange(n), first] = 1.0
     markers[np.arange(n), second] = 1.0
     X = np.stack([values, markers], axis=-1).astype(np.float32)
-    relevance = np.repeat(markers.astype(bool)[:, :, None], 2, axis=2)
+    planted = np.repeat(markers.astype(bool)[:, :, None], 2, axis=2)
     contribution = np.zeros(X.shape, np.float32)
     contribution[:, :, 0] = X[:, :, 0] * _marker_signs(X, operation)
     adding = operation == "add"
@@ -265,9 +292,9 @@ def make_adding_problem(
         name="adding" if adding else "subtracting",
         X=X,
         y=target_fn(X).astype(np.float32),
-        relevance=relevance,
+        planted=planted,
         feature_names=["value", "marker"],
-        time_names=[str(t) for t in range(1, n_steps + 1)],
+        time_names=[str(t) for t in range(n_steps)],
         n_train=n_train,
         target_fn=target_fn,
         description=(
@@ -369,7 +396,7 @@ def make_box_task(
     ``T x F`` background from :func:`box_background`; the block is a preset of
     :data:`BOX_PRESETS` or explicit bounds ``(t0, t1, f0, f1)`` (half-open). The target
     is the ``"mean"`` (or ``"sum"``) of the block's cells plus Gaussian noise of
-    standard deviation ``noise``; ``relevance`` marks the block in every sample.
+    standard deviation ``noise``; ``planted`` marks the block in every sample.
     """
     n_train = _split_sizes(n, test_fraction)
     t0, t1, f0, f1 = box_bounds(box, check_positive_int(n_steps, "n_steps"),
@@ -385,23 +412,23 @@ def make_box_task(
 
     # A separate stream for the target noise, so noise=0 and noise>0 share the same X.
     eps = np.random.default_rng([seed, 1]).standard_normal(n)
-    relevance = np.zeros(X.shape, dtype=bool)
-    relevance[:, t0:t1, f0:f1] = True
+    planted = np.zeros(X.shape, dtype=bool)
+    planted[:, t0:t1, f0:f1] = True
     # The target is linear in the block's cells: each adds itself (sum) or its share (mean).
     weight = 1.0 if target == "sum" else 1.0 / ((t1 - t0) * (f1 - f0))
-    contribution = np.where(relevance, X * np.float32(weight), np.float32(0.0))
+    contribution = np.where(planted, X * np.float32(weight), np.float32(0.0))
     where = box if isinstance(box, str) else "custom"
     return SequenceTask(
         name=f"box_{where}",
         X=X,
         y=(box_target(X) + noise * eps).astype(np.float32),
-        relevance=relevance,
+        planted=planted,
         feature_names=[f"x{f}" for f in range(n_features)],
-        time_names=[str(t) for t in range(1, n_steps + 1)],
+        time_names=[str(t) for t in range(n_steps)],
         n_train=n_train,
         target_fn=box_target,
         description=(
-            f"{target} of a planted block (steps {t0 + 1}-{t1}, features x{f0}-x{f1 - 1}) "
+            f"{target} of a planted block (steps {t0}-{t1 - 1}, features x{f0}-x{f1 - 1}) "
             f"in {background} noise"
         ),
         contribution=contribution.astype(np.float32),

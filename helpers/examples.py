@@ -62,8 +62,12 @@ class RunningExample:
         return self.task.y_test
 
     @property
+    def planted_test(self) -> np.ndarray:
+        return self.task.planted_test
+
+    @property
     def relevance_test(self) -> np.ndarray:
-        return self.task.relevance_test
+        return self.task.relevance_test  # deprecated alias, warns
 
     def test_r2(self) -> float:
         """Held-out R^2 of the trained model."""

@@ -164,7 +164,7 @@ def attribution_heatmap(
     attribution: np.ndarray,
     time_names: Sequence[str],
     feature_names: Sequence[str],
-    relevance: np.ndarray | None = None,
+    planted: np.ndarray | None = None,
     title: str = "",
     signed: bool | None = None,
     colorbar_label: str = "attribution (prediction units)",
@@ -177,9 +177,9 @@ def attribution_heatmap(
     expected = (len(time_names), len(feature_names))
     if A.shape != expected:
         raise ValueError(f"expected an attribution of shape {expected} (T, F), got {A.shape}")
-    if relevance is not None and np.shape(relevance) != expected:
+    if planted is not None and np.shape(planted) != expected:
         raise ValueError(
-            f"expected a relevance mask of shape {expected} (T, F), got {np.shape(relevance)}"
+            f"expected a planted mask of shape {expected} (T, F), got {np.shape(planted)}"
         )
     cmap, norm = colour_scale(A, signed)
     image = ax.imshow(A.T, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
@@ -189,8 +189,8 @@ def attribution_heatmap(
     label_time_axis(ax, time_names, most=min(10, max(2, int(width / 0.6))))
     ax.set_yticks(range(len(feature_names)), list(feature_names))
     ax.set_ylabel("feature")
-    if relevance is not None:
-        outline_cells(ax, relevance)
+    if planted is not None:
+        outline_cells(ax, planted)
     if title:
         ax.set_title(title)
     height = ax.get_position().height * ax.figure.get_figheight() * 0.9
@@ -202,7 +202,7 @@ def method_grid(
     maps: dict[str, np.ndarray],
     time_names: Sequence[str],
     feature_names: Sequence[str],
-    relevance: np.ndarray | None = None,
+    planted: np.ndarray | None = None,
     ncols: int = 2,
     scale_each: bool = True,
     units: dict[str, str] | None = None,
@@ -228,7 +228,7 @@ def method_grid(
     )
     for ax, (name, A) in zip(axes.flat, maps.items()):
         label = (units or {}).get(name, "attribution (prediction units)")
-        attribution_heatmap(ax, A, time_names, feature_names, relevance, title=name,
+        attribution_heatmap(ax, A, time_names, feature_names, planted, title=name,
                             colorbar_label=label, signed=(signed or {}).get(name))
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
@@ -240,7 +240,7 @@ def plot_sequence(
     x: np.ndarray,
     time_names: Sequence[str],
     feature_names: Sequence[str],
-    relevance: np.ndarray | None = None,
+    planted: np.ndarray | None = None,
     ylabel: str = "value",
 ):
     """Plot each feature of one ``(T, F)`` sequence over time; mark relevant cells with rings."""
@@ -255,8 +255,8 @@ def plot_sequence(
     t = np.arange(x.shape[0])
     for f, name in enumerate(feature_names):
         ax.plot(t, x[:, f], marker="o", label=name)
-        if relevance is not None:
-            hit = np.asarray(relevance)[:, f]
+        if planted is not None:
+            hit = np.asarray(planted)[:, f]
             ax.scatter(t[hit], x[hit, f], s=220, facecolors="none", edgecolors="black", lw=2)
     label_time_axis(ax, time_names)
     ax.set_ylabel(ylabel)

@@ -2,7 +2,7 @@
 
 Explained in chapter 7 (which explanation to trust); first used in chapter 2.
 Pure NumPy, no model: scores compare the *magnitude* of an ``(n, T, F)``
-attribution with a boolean ``relevance`` mask of the same shape. A method that
+attribution with a boolean ``planted`` mask of the same shape. A method that
 ranks the truly relevant cells first scores AUROC 1, one that ranks them last
 scores 0, and a random ranking about 0.5. ``level="time"`` or ``"feature"``
 scores per step or per feature (:func:`helpers.levels.aggregate`).
@@ -65,21 +65,21 @@ def _valid_cells(valid, shape: tuple[int, ...]) -> np.ndarray | None:
 
 
 def _paired(
-    attribution, relevance, level: str, valid=None
+    attribution, planted, level: str, valid=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``|attribution|``, ``relevance`` and the real units at ``level``: arrays ``(n, ...)``, checked.
+    """``|attribution|``, ``planted`` and the real units at ``level``: arrays ``(n, ...)``, checked.
 
     The third array is None without ``valid``; else True on units with a real cell
     (a step or feature of a padded sequence counts if any of its cells is real).
     """
-    relevance = np.asarray(relevance)
-    if relevance.dtype != bool:
-        raise ValueError(f"expected a boolean relevance mask, got dtype {relevance.dtype}")
+    planted = np.asarray(planted)
+    if planted.dtype != bool:
+        raise ValueError(f"expected a boolean planted mask, got dtype {planted.dtype}")
     attribution = _finite(attribution, "attribution")
-    if attribution.shape != relevance.shape:
+    if attribution.shape != planted.shape:
         raise ValueError(
-            f"expected attribution and relevance of the same shape, got {attribution.shape} "
-            f"and {relevance.shape}"
+            f"expected attribution and planted mask of the same shape, got {attribution.shape} "
+            f"and {planted.shape}"
         )
     if level not in LEVELS:
         raise ValueError(f"expected level in {LEVELS}, got {level!r}")
@@ -90,16 +90,16 @@ def _paired(
         # Padded cells score 0 and are never relevant, so the sums at the time and
         # feature levels run over real cells only.
         attribution = np.where(cells, attribution, 0.0)
-        relevance = relevance & cells
+        planted = planted & cells
     score = aggregate(attribution, DROPPED[level], absolute=True)
-    truth = aggregate(relevance, DROPPED[level])
+    truth = aggregate(planted, DROPPED[level])
     units = None if cells is None else aggregate(cells, DROPPED[level])
     real = truth if units is None else truth[units]
     if not real.any():
-        raise ValueError("expected at least one relevant cell, got an empty relevance mask")
+        raise ValueError("expected at least one relevant cell, got an empty planted mask")
     if real.all():
         raise ValueError(
-            "expected at least one irrelevant cell, got a relevance mask that is all True"
+            "expected at least one irrelevant cell, got a planted mask that is all True"
             + ("" if units is None else " on the real (unpadded) cells")
         )
     return score, truth, units
@@ -132,19 +132,19 @@ def _per_sample(metric: Callable, score: np.ndarray, truth: np.ndarray, units) -
 
 def auroc(
     attribution: np.ndarray,
-    relevance: np.ndarray,
+    planted: np.ndarray,
     level: str = "cell",
     per_sample: bool = False,
     *,
     valid: np.ndarray | None = None,
 ) -> float | np.ndarray:
-    """Area under the ROC curve of ``|attribution|`` against ``relevance``, both ``(n, T, F)``.
+    """Area under the ROC curve of ``|attribution|`` against ``planted``, both ``(n, T, F)``.
 
     Pooled over all samples by default; ``per_sample=True`` returns ``(n,)`` (NaN for a
     sample whose mask is all True or all False at that level). ``valid`` ``(n, T)`` or
     ``(n, T, F)``: only real cells count (see the module docstring).
     """
-    score, truth, units = _paired(attribution, relevance, level, valid)
+    score, truth, units = _paired(attribution, planted, level, valid)
     if per_sample:
         return _per_sample(roc_auc_score, score, truth, units)
     score, truth = _pooled(score, truth, units)
@@ -153,14 +153,14 @@ def auroc(
 
 def auprc(
     attribution: np.ndarray,
-    relevance: np.ndarray,
+    planted: np.ndarray,
     level: str = "cell",
     per_sample: bool = False,
     *,
     valid: np.ndarray | None = None,
 ) -> float | np.ndarray:
-    """Average precision of ``|attribution|`` against ``relevance`` (chance = fraction relevant)."""
-    score, truth, units = _paired(attribution, relevance, level, valid)
+    """Average precision of ``|attribution|`` against ``planted`` (chance = fraction relevant)."""
+    score, truth, units = _paired(attribution, planted, level, valid)
     if per_sample:
         return _per_sample(average_precision_score, score, truth, units)
     score, truth = _pooled(score, truth, units)
@@ -188,17 +188,17 @@ def _threshold_areas(score: np.ndarray, truth: np.ndarray) -> tuple[float, float
     return float(np.sum(width * precision)), float(np.sum(width * recall))
 
 
-def _normalised(attribution, relevance, level: str, valid):
+def _normalised(attribution, planted, level: str, valid):
     """Each sample's ``|attribution|`` divided by its largest value (a zero map stays 0)."""
-    score, truth, units = _paired(attribution, relevance, level, valid)
+    score, truth, units = _paired(attribution, planted, level, valid)
     n = score.shape[0]
     # Padded units score 0 (see _paired), so the largest value is a real unit's.
     top = score.reshape(n, -1).max(axis=1).reshape((n,) + (1,) * (score.ndim - 1))
     return np.divide(score, top, out=np.zeros_like(score), where=top > 0), truth, units
 
 
-def _area(which: int, attribution, relevance, level: str, per_sample: bool, valid):
-    score, truth, units = _normalised(attribution, relevance, level, valid)
+def _area(which: int, attribution, planted, level: str, per_sample: bool, valid):
+    score, truth, units = _normalised(attribution, planted, level, valid)
     if not per_sample:
         return _threshold_areas(*_pooled(score, truth, units))[which]
     out = np.full(len(score), np.nan)  # NaN where a sample has no relevant unit
@@ -210,7 +210,7 @@ def _area(which: int, attribution, relevance, level: str, per_sample: bool, vali
 
 def aup(
     attribution: np.ndarray,
-    relevance: np.ndarray,
+    planted: np.ndarray,
     level: str = "cell",
     per_sample: bool = False,
     *,
@@ -226,12 +226,12 @@ def aup(
     ``per_sample`` gives NaN for a sample without relevant units. ``valid``: only real
     cells count (see the module docstring).
     """
-    return _area(0, attribution, relevance, level, per_sample, valid)
+    return _area(0, attribution, planted, level, per_sample, valid)
 
 
 def aur(
     attribution: np.ndarray,
-    relevance: np.ndarray,
+    planted: np.ndarray,
     level: str = "cell",
     per_sample: bool = False,
     *,
@@ -242,18 +242,18 @@ def aur(
     As :func:`aup`, with ``recall(tau)``, the share of relevant cells selected. High
     when every relevant cell gets a value close to the sample's largest.
     """
-    return _area(1, attribution, relevance, level, per_sample, valid)
+    return _area(1, attribution, planted, level, per_sample, valid)
 
 
 def precision_at_k(
-    attribution: np.ndarray, relevance: np.ndarray, level: str = "cell", *, valid: np.ndarray | None = None
+    attribution: np.ndarray, planted: np.ndarray, level: str = "cell", *, valid: np.ndarray | None = None
 ) -> float:
     """Mean over samples of the share of truly relevant units among the top ``k``.
 
     ``k`` is each sample's own number of relevant units at that level. ``valid``
     ``(n, T)`` or ``(n, T, F)``: only real cells are ranked.
     """
-    score, truth, units = _paired(attribution, relevance, level, valid)
+    score, truth, units = _paired(attribution, planted, level, valid)
     hits = []
     for s, t in _rows(score, truth, units):
         k = int(t.sum())

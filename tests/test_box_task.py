@@ -18,8 +18,8 @@ def test_presets_place_the_block(box, bounds):
     t0, t1, f0, f1 = bounds
     expected = np.zeros((20, 5), bool)
     expected[t0:t1, f0:f1] = True
-    assert task.relevance.shape == (40, 20, 5) and task.relevance.dtype == bool
-    assert np.all(task.relevance == expected)
+    assert task.planted.shape == (40, 20, 5) and task.planted.dtype == bool
+    assert np.all(task.planted == expected)
     assert task.X.dtype == np.float32 and task.y.dtype == np.float32
     assert len(task.feature_names) == 5 and len(task.time_names) == 20
 
@@ -34,7 +34,7 @@ def test_target_is_the_block_and_only_the_block(target):
     np.testing.assert_allclose(task.target_fn(task.X), expected, rtol=1e-6, atol=1e-6)
     rng = np.random.default_rng(0)
     X = task.X.astype(np.float64).copy()
-    X[~task.relevance] += rng.normal(scale=10.0, size=(~task.relevance).sum())
+    X[~task.planted] += rng.normal(scale=10.0, size=(~task.planted).sum())
     np.testing.assert_allclose(task.target_fn(X), task.target_fn(task.X), atol=1e-9)
     Y = task.X.astype(np.float64).copy()
     Y[:, t0, f0] += 1.0  # one cell of the block moves the target by its weight
@@ -84,8 +84,8 @@ def test_explicit_bounds(T, F, data_):
             data.make_box_task(n=10, n_steps=T, n_features=F, box=(t0, t1, f0, f1))
         return
     task = data.make_box_task(n=10, n_steps=T, n_features=F, box=(t0, t1, f0, f1))
-    assert task.relevance[0].sum() == (t1 - t0) * (f1 - f0)
-    assert task.relevance[:, t0:t1, f0:f1].all()
+    assert task.planted[0].sum() == (t1 - t0) * (f1 - f0)
+    assert task.planted[:, t0:t1, f0:f1].all()
 
 
 @pytest.mark.parametrize(
@@ -136,9 +136,9 @@ def test_contribution_is_the_exact_linear_share(target):
                               noise=0.3, seed=2)
     C = task.contribution
     assert C.shape == task.X.shape and C.dtype == np.float32
-    np.testing.assert_array_equal(C[~task.relevance], 0.0)
+    np.testing.assert_array_equal(C[~task.planted], 0.0)
     weight = 1.0 if target == "sum" else 1.0 / 6  # a 3 x 2 block
-    np.testing.assert_allclose(C[task.relevance], weight * task.X[task.relevance], rtol=1e-6)
+    np.testing.assert_allclose(C[task.planted], weight * task.X[task.planted], rtol=1e-6)
     # The shares add up to the noise-free target (not to y, which has noise).
     np.testing.assert_allclose(C.sum(axis=(1, 2)), task.target_fn(task.X), rtol=1e-5, atol=1e-5)
     assert task.contribution_test.shape == task.X_test.shape

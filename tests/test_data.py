@@ -21,7 +21,7 @@ def test_shapes_dtypes_and_split(name):
     assert n == 200
     assert task.X.dtype == np.float32 and task.y.dtype == np.float32
     assert task.y.shape == (n,)
-    assert task.relevance.shape == (n, T, F) and task.relevance.dtype == bool
+    assert task.planted.shape == (n, T, F) and task.planted.dtype == bool
     assert len(task.feature_names) == F and len(task.time_names) == T
     assert task.X_train.shape[0] + task.X_test.shape[0] == n
     assert task.X_train.shape[0] == 150  # default test_fraction 0.25
@@ -46,7 +46,7 @@ def _perturb_outside(task, rng, scale):
     """Add noise to every cell outside the relevance mask, keeping values plausible."""
     X = task.X.astype(np.float64).copy()
     noise = rng.normal(scale=scale, size=X.shape)
-    X[~task.relevance] += noise[~task.relevance]
+    X[~task.planted] += noise[~task.planted]
     return X
 
 
@@ -57,7 +57,7 @@ def test_stock_relevance_mask_is_exact():
     X[..., 2] = np.abs(X[..., 2])  # volume stays positive
     np.testing.assert_allclose(task.target_fn(X), task.target_fn(task.X), atol=1e-6)
     # ...and every relevant cell does move the target.
-    for t, f in zip(*np.nonzero(task.relevance[0])):
+    for t, f in zip(*np.nonzero(task.planted[0])):
         Y = task.X.astype(np.float64).copy()
         Y[:, t, f] *= 1.5
         assert np.all(task.target_fn(Y) != task.target_fn(task.X))
@@ -65,7 +65,7 @@ def test_stock_relevance_mask_is_exact():
 
 def test_sum_every_step_relevant_with_unit_influence():
     task = MAKERS["sum"](n=50, seed=3)
-    assert task.relevance.all()
+    assert task.planted.all()
     for t in range(task.X.shape[1]):
         Y = task.X.astype(np.float64).copy()
         Y[:, t, 0] += 1.0
@@ -76,19 +76,19 @@ def test_adding_relevance_mask_is_exact():
     task = MAKERS["adding"](n=300, seed=3)
     rng = np.random.default_rng(0)
     X = task.X.astype(np.float64).copy()
-    outside = ~task.relevance
+    outside = ~task.planted
     # Values outside: anything. Markers outside: any change that keeps them "off" (< 0.5).
     X[..., 0][outside[..., 0]] += rng.normal(scale=10.0, size=outside[..., 0].sum())
     X[..., 1][outside[..., 1]] = rng.uniform(-0.49, 0.49, size=outside[..., 1].sum())
     np.testing.assert_allclose(task.target_fn(X), task.target_fn(task.X), atol=1e-9)
     # Exactly two marked steps per sequence, one in each half.
-    marked = task.relevance.any(axis=2)
+    marked = task.planted.any(axis=2)
     assert np.all(marked.sum(axis=1) == 2)
     T = task.X.shape[1]
     assert np.all(marked[:, : T // 2].sum(axis=1) == 1)
     # Moving a marked value moves the target one-for-one.
     Y = task.X.astype(np.float64).copy()
-    Y[..., 0][task.relevance[..., 0]] += 1.0
+    Y[..., 0][task.planted[..., 0]] += 1.0
     np.testing.assert_allclose(task.target_fn(Y) - task.target_fn(task.X), 2.0, atol=1e-9)
 
 
@@ -182,7 +182,7 @@ def test_contribution_adds_up_to_the_target(operation):
     assert C.shape == task.X.shape and C.dtype == np.float32
     np.testing.assert_allclose(C.sum(axis=(1, 2)), task.y, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(C[:, :, 1], 0.0)  # markers select; values carry the amount
-    np.testing.assert_array_equal(C[~task.relevance], 0.0)
+    np.testing.assert_array_equal(C[~task.planted], 0.0)
     assert task.contribution_train.shape == task.X_train.shape
 
 
@@ -214,3 +214,14 @@ def test_sum_task_contribution_is_each_value_and_stock_has_none():
     np.testing.assert_array_equal(task.contribution, task.X)
     assert data.make_stock_task(n=20).contribution is None
     assert data.make_stock_task(n=20).contribution_test is None
+
+
+def test_time_steps_are_named_from_zero_and_relevance_is_a_deprecated_alias():
+    """The book numbers steps from 0; ``relevance`` was renamed ``planted`` (LRP keeps the word)."""
+    task = data.make_adding_problem(n=8, n_steps=6, seed=0)
+    assert task.time_names == [str(t) for t in range(6)]
+    for old, new in [("relevance", "planted"), ("relevance_train", "planted_train"),
+                     ("relevance_test", "planted_test")]:
+        with pytest.warns(DeprecationWarning, match=f"use SequenceTask.{new}"):
+            alias = getattr(task, old)
+        np.testing.assert_array_equal(alias, getattr(task, new))

@@ -53,9 +53,9 @@ def test_time_axis_keeps_at_most_ten_labels_starting_at_the_first_step(n_steps):
 
 def test_heatmap_outlines_exactly_the_relevant_cells_and_centres_colours():
     A = np.array([[0.5, -2.0], [1.0, 0.0], [0.0, 0.1]])
-    relevance = np.array([[True, False], [False, False], [False, True]])
+    planted = np.array([[True, False], [False, False], [False, True]])
     fig, ax = plt.subplots()
-    image = plotting.attribution_heatmap(ax, A, ["a", "b", "c"], ["f0", "f1"], relevance)
+    image = plotting.attribution_heatmap(ax, A, ["a", "b", "c"], ["f0", "f1"], planted)
     boxes = sorted(
         (p.get_x() + 0.5, p.get_y() + 0.5) for p in ax.patches if isinstance(p, Rectangle)
     )
@@ -97,11 +97,11 @@ def test_heatmap_rejects_an_attribution_that_does_not_match_the_names():
         plotting.attribution_heatmap(ax, np.zeros((2, 3)), ["a", "b", "c"], ["f0", "f1"])
 
 
-def test_heatmap_rejects_a_transposed_relevance_mask():
+def test_heatmap_rejects_a_transposed_planted_mask():
     """An (F, T) mask used to be drawn on the wrong cells; now it is an error."""
     fig, ax = plt.subplots()
     mask_ft = np.zeros((2, 3), dtype=bool)
-    with pytest.raises(ValueError, match=r"expected a relevance mask of shape \(3, 2\) \(T, F\), got \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"expected a planted mask of shape \(3, 2\) \(T, F\), got \(2, 3\)"):
         plotting.attribution_heatmap(ax, np.zeros((3, 2)), ["a", "b", "c"], ["f0", "f1"], mask_ft)
 
 
@@ -141,10 +141,10 @@ def test_method_grid_chooses_each_maps_colour_scale_from_its_sign():
 
 def test_sequence_plot_rings_the_relevant_cells():
     x = np.arange(12, dtype=float).reshape(6, 2)
-    relevance = np.zeros((6, 2), dtype=bool)
-    relevance[[1, 4], 0] = True
+    planted = np.zeros((6, 2), dtype=bool)
+    planted[[1, 4], 0] = True
     fig, ax = plt.subplots()
-    plotting.plot_sequence(ax, x, [str(t) for t in range(6)], ["value", "marker"], relevance)
+    plotting.plot_sequence(ax, x, [str(t) for t in range(6)], ["value", "marker"], planted)
     rings = np.concatenate([c.get_offsets() for c in ax.collections])
     np.testing.assert_array_equal(rings, [[1.0, 2.0], [4.0, 8.0]])
     assert [line.get_label() for line in ax.get_lines()] == ["value", "marker"]

@@ -10,41 +10,41 @@ from helpers import levels, scores
 
 def _case(seed=0, n=50, T=6, F=3):
     rng = np.random.default_rng(seed)
-    relevance = np.zeros((n, T, F), bool)
-    relevance[np.arange(n), rng.integers(0, T, n), rng.integers(0, F, n)] = True
-    relevance[np.arange(n), rng.integers(0, T, n), 0] = True
-    return rng, relevance
+    planted = np.zeros((n, T, F), bool)
+    planted[np.arange(n), rng.integers(0, T, n), rng.integers(0, F, n)] = True
+    planted[np.arange(n), rng.integers(0, T, n), 0] = True
+    return rng, planted
 
 
 @pytest.mark.parametrize("level", levels.LEVELS)
 def test_perfect_reverse_and_random(level):
-    rng, relevance = _case()
-    perfect = relevance.astype(float) + 0.01 * rng.random(relevance.shape)
-    assert scores.auroc(perfect, relevance, level) == 1.0
-    assert scores.precision_at_k(perfect, relevance, level) == 1.0
-    reverse = 1.0 - relevance.astype(float) + 0.001 * rng.random(relevance.shape)
+    rng, planted = _case()
+    perfect = planted.astype(float) + 0.01 * rng.random(planted.shape)
+    assert scores.auroc(perfect, planted, level) == 1.0
+    assert scores.precision_at_k(perfect, planted, level) == 1.0
+    reverse = 1.0 - planted.astype(float) + 0.001 * rng.random(planted.shape)
     if level == "cell":
-        assert scores.auroc(reverse, relevance, level) == 0.0
-    random = rng.normal(size=relevance.shape)
-    assert abs(scores.auroc(random, relevance, level) - 0.5) < 0.1
+        assert scores.auroc(reverse, planted, level) == 0.0
+    random = rng.normal(size=planted.shape)
+    assert abs(scores.auroc(random, planted, level) - 0.5) < 0.1
 
 
 def test_sign_does_not_matter_magnitude_does():
-    _, relevance = _case(1)
-    values = np.where(relevance, -5.0, 0.1)
-    assert scores.auroc(values, relevance) == 1.0
-    assert scores.auprc(values, relevance) == 1.0
+    _, planted = _case(1)
+    values = np.where(planted, -5.0, 0.1)
+    assert scores.auroc(values, planted) == 1.0
+    assert scores.auprc(values, planted) == 1.0
 
 
 def test_auprc_of_random_is_near_the_relevant_fraction():
-    rng, relevance = _case(2, n=400)
-    value = scores.auprc(rng.normal(size=relevance.shape), relevance)
-    assert abs(value - relevance.mean()) < 0.05
+    rng, planted = _case(2, n=400)
+    value = scores.auprc(rng.normal(size=planted.shape), planted)
+    assert abs(value - planted.mean()) < 0.05
 
 
 def test_per_sample_scores():
-    _, relevance = _case(3, n=10)
-    per = scores.auroc(relevance.astype(float), relevance, per_sample=True)
+    _, planted = _case(3, n=10)
+    per = scores.auroc(planted.astype(float), planted, per_sample=True)
     assert per.shape == (10,) and np.all(per == 1.0)
 
 
@@ -57,25 +57,25 @@ def test_rank_agreement_identity_and_reversal(seed, method):
 
 
 @pytest.mark.parametrize(
-    "attribution, relevance, expected",
+    "attribution, planted, expected",
     [
         (np.zeros((2, 3, 1)), np.zeros((2, 3, 2), bool), "same shape, got \\(2, 3, 1\\) and \\(2, 3, 2\\)"),
-        (np.zeros((2, 3, 1)), np.zeros((2, 3, 1), bool), "empty relevance"),
+        (np.zeros((2, 3, 1)), np.zeros((2, 3, 1), bool), "empty planted"),
         (np.zeros((2, 3, 1)), np.ones((2, 3, 1), bool), "all True"),
-        (np.zeros((2, 3, 1)), np.zeros((2, 3, 1)), "boolean relevance mask, got dtype float64"),
+        (np.zeros((2, 3, 1)), np.zeros((2, 3, 1)), "boolean planted mask, got dtype float64"),
         (np.full((2, 3, 1), np.nan), np.eye(3, dtype=bool)[:2, :, None], "finite attribution"),
         (np.zeros((2, 3)), np.zeros((2, 3), bool), "shape \\(n, T, F\\) with n >= 1, got shape \\(2, 3\\)"),
     ],
 )
-def test_bad_input(attribution, relevance, expected):
+def test_bad_input(attribution, planted, expected):
     with pytest.raises(ValueError, match=expected):
-        scores.auroc(attribution, relevance, level="time" if attribution.ndim == 2 else "cell")
+        scores.auroc(attribution, planted, level="time" if attribution.ndim == 2 else "cell")
 
 
 def test_bad_level_and_method():
-    _, relevance = _case()
+    _, planted = _case()
     with pytest.raises(ValueError, match="level in .* got 'step'"):
-        scores.auroc(relevance.astype(float), relevance, level="step")
+        scores.auroc(planted.astype(float), planted, level="step")
     with pytest.raises(ValueError, match="kendall.*got 'pearson'"):
         scores.rank_agreement(np.ones((1, 2, 1)), np.ones((1, 2, 1)), method="pearson")
 
@@ -84,12 +84,12 @@ def test_bad_level_and_method():
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 6), T=st.integers(2, 8), F=st.integers(1, 4))
 def test_perfect_and_reverse_for_any_mask(seed, n, T, F):
     rng = np.random.default_rng(seed)
-    relevance = rng.random((n, T, F)) < 0.3
-    relevance.flat[0], relevance.flat[-1] = True, False  # at least one of each
-    jitter = 0.01 * rng.random(relevance.shape)
-    assert scores.auroc(relevance + jitter, relevance) == 1.0
-    assert scores.auprc(relevance + jitter, relevance) == pytest.approx(1.0)
-    assert scores.auroc(~relevance + jitter, relevance) == 0.0
+    planted = rng.random((n, T, F)) < 0.3
+    planted.flat[0], planted.flat[-1] = True, False  # at least one of each
+    jitter = 0.01 * rng.random(planted.shape)
+    assert scores.auroc(planted + jitter, planted) == 1.0
+    assert scores.auprc(planted + jitter, planted) == pytest.approx(1.0)
+    assert scores.auroc(~planted + jitter, planted) == 0.0
 
 
 # --- AUP / AUR (Crabbe & van der Schaar 2021), computed by hand ---------------------------
@@ -131,19 +131,19 @@ def test_aup_aur_normalise_each_sample_then_pool():
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 4), T=st.integers(2, 6), F=st.integers(1, 3))
 def test_aup_aur_match_a_fine_threshold_grid(seed, n, T, F):
     rng = np.random.default_rng(seed)
-    relevance = rng.random((n, T, F)) < 0.4
-    relevance.flat[0], relevance.flat[-1] = True, False
+    planted = rng.random((n, T, F)) < 0.4
+    planted.flat[0], planted.flat[-1] = True, False
     A = rng.normal(size=(n, T, F))
     s = np.abs(A) / np.abs(A).reshape(n, -1).max(axis=1)[:, None, None]
     taus = (np.arange(20000) + 0.5) / 20000  # midpoint rule on (0, 1]
     precision, recall = [], []
     for tau in taus:
         selected = s >= tau
-        precision.append((selected & relevance).sum() / selected.sum())
-        recall.append((selected & relevance).sum() / relevance.sum())
-    assert scores.aup(A, relevance) == pytest.approx(np.mean(precision), abs=2e-3)
-    assert scores.aur(A, relevance) == pytest.approx(np.mean(recall), abs=2e-3)
-    assert 0.0 <= scores.aup(A, relevance) <= 1.0 and 0.0 <= scores.aur(A, relevance) <= 1.0
+        precision.append((selected & planted).sum() / selected.sum())
+        recall.append((selected & planted).sum() / planted.sum())
+    assert scores.aup(A, planted) == pytest.approx(np.mean(precision), abs=2e-3)
+    assert scores.aur(A, planted) == pytest.approx(np.mean(recall), abs=2e-3)
+    assert 0.0 <= scores.aup(A, planted) <= 1.0 and 0.0 <= scores.aur(A, planted) <= 1.0
 
 
 def test_aup_per_sample_without_relevant_cells_is_nan():
@@ -196,7 +196,7 @@ def test_deletion_order_puts_padded_cells_last():
 def _ragged_case(seed, n, F, max_T=7):
     """``n`` sequences of 2..max_T steps, each with relevant and irrelevant cells, and their padding.
 
-    The padded batch gets garbage at padded cells (attribution noise, random relevance),
+    The padded batch gets garbage at padded cells (attribution noise, random planted),
     which ``valid`` must make irrelevant.
     """
     rng = np.random.default_rng(seed)
