@@ -19,8 +19,8 @@ import keras
 import numpy as np
 
 import helpers  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from helpers.lstm_stack import Weights, unroll, weights
-from helpers.validation import check_model_input, resolve_target
+from helpers.lstm_stack import Weights, float64, unroll, weights
+from helpers.validation import format_inputs, resolve_target
 
 _PASS_THROUGH = (keras.layers.InputLayer, keras.layers.Dropout)
 _READOUT_ACTIVATIONS = ("linear", "softmax", "sigmoid")
@@ -31,11 +31,6 @@ class _Stack:
     layers: list[Weights]
     W: np.ndarray  # (u_top, K) read-out kernel
     bias: np.ndarray  # (K,)
-    mask_value: float | None
-
-
-def _numpy(variable) -> np.ndarray:
-    return keras.ops.convert_to_numpy(variable).astype(np.float64)
 
 
 def _unsupported(layer) -> str:
@@ -56,9 +51,7 @@ def _stack(model: keras.Model) -> _Stack:
     if bad:
         names = ", ".join(_unsupported(x) for x in bad)
         raise ValueError(f"expected {supported}; got unsupported layers {names}")
-    mask_value = None
     if body and isinstance(body[0], keras.layers.Masking):
-        mask_value = float(body[0].mask_value)
         body = body[1:]
     lstms = [x for x in body[:-1] if isinstance(x, keras.layers.LSTM)]
     if (
@@ -89,9 +82,9 @@ def _stack(model: keras.Model) -> _Stack:
             f"got {dense.name!r} with activation {activation!r}"
         )
     layers = [weights(lstm) for lstm in lstms]
-    W = _numpy(dense.kernel)
-    bias = _numpy(dense.bias) if dense.use_bias else np.zeros(W.shape[1])
-    return _Stack(layers, W, bias, mask_value)
+    W = float64(dense.kernel)
+    bias = float64(dense.bias) if dense.use_bias else np.zeros(W.shape[1])
+    return _Stack(layers, W, bias)
 
 
 def supports(model: keras.Model) -> bool:
@@ -106,12 +99,8 @@ def supports(model: keras.Model) -> bool:
 def _inputs(model, X) -> tuple[np.ndarray, np.ndarray, _Stack]:
     """Checked inputs ``(n, T, F)`` float64, valid steps ``(n, T)`` and the weights."""
     stack = _stack(model)
-    X = check_model_input(model, X).astype(np.float64)
-    if stack.mask_value is None:
-        valid = np.ones(X.shape[:2], dtype=bool)
-    else:
-        valid = np.any(X != np.float32(stack.mask_value), axis=2)
-    return X, valid, stack
+    X, valid = format_inputs(model, X)
+    return X.astype(np.float64), valid, stack
 
 
 def _targets(model, X: np.ndarray, target) -> np.ndarray:

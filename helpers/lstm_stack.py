@@ -64,18 +64,19 @@ class Weights:
         return self.R.shape[0]
 
 
-def _numpy(variable) -> np.ndarray:
+def float64(variable) -> np.ndarray:
+    """A Keras variable (any shape) as a float64 NumPy array of the same shape."""
     return keras.ops.convert_to_numpy(variable).astype(np.float64)
 
 
 def weights(lstm: keras.layers.LSTM) -> Weights:
     """The kernels, bias and activations of ``lstm`` (a ``keras.layers.LSTM``), in float64."""
     cell = lstm.cell
-    b = _numpy(cell.bias) if cell.use_bias else np.zeros(4 * cell.units)
+    b = float64(cell.bias) if cell.use_bias else np.zeros(4 * cell.units)
     return Weights(
         lstm.name,
-        _numpy(cell.kernel),
-        _numpy(cell.recurrent_kernel),
+        float64(cell.kernel),
+        float64(cell.recurrent_kernel),
         b,
         numpy_activation(cell.activation),
         numpy_activation(cell.recurrent_activation),

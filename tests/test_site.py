@@ -29,7 +29,7 @@ from tests.browser import launched
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("SITE_DIR", ROOT / "_build" / "html"))
 DESKTOP, PHONE = 1280, 390
-MIN_TEXT_PX = 9.0  # smallest figure text on a desktop page, in CSS pixels
+MIN_TEXT_PX = 9.0  # smallest figure text on a desktop or phone page, in CSS pixels
 FONT_KEY, DPI_KEY = "inside-the-lstm:smallest-font-pt", "inside-the-lstm:dpi"
 # Build-machine details that must never reach a page through a cell's output.
 LEAKS = ("Traceback", "site-packages", ".venv")
@@ -263,10 +263,9 @@ def test_phone_menu_opens_and_lists_every_chapter(server, browser, page_path):
     assert not missing, f"{page_path}: the phone menu does not list {missing}"
 
 
-@pytest.mark.parametrize("page_path", [p for p in _pages() if p.startswith("notebooks/")] or ["index.html"])
-def test_figure_text_is_readable_on_desktop(server, browser, page_path):
-    """Every figure's smallest text is at least 9 CSS px on a 1280-px page."""
-    context, page = _open(browser, server, page_path, DESKTOP)
+def _small_figure_text(browser, server, page_path: str, width: int) -> list[str]:
+    """The figures of ``page_path`` whose smallest text is below 9 CSS px at ``width``."""
+    context, page = _open(browser, server, page_path, width)
     try:
         images = page.evaluate(
             """Array.from(document.querySelectorAll('div.cell_output img')).map(i => ({
@@ -284,4 +283,21 @@ def test_figure_text_is_readable_on_desktop(server, browser, page_path):
         px = float(meta[FONT_KEY]) / 72 * float(meta[DPI_KEY]) * image["shown"] / image["natural"]
         if px < MIN_TEXT_PX:
             small.append(f"{path.name}: {px:.1f} px")
+    return small
+
+
+FIGURE_PAGES = [p for p in _pages() if p.startswith("notebooks/")] or ["index.html"]
+
+
+@pytest.mark.parametrize("page_path", FIGURE_PAGES)
+def test_figure_text_is_readable_on_desktop(server, browser, page_path):
+    """Every figure's smallest text is at least 9 CSS px on a 1280-px page."""
+    small = _small_figure_text(browser, server, page_path, DESKTOP)
     assert not small, f"{page_path}: figure text below {MIN_TEXT_PX} CSS px: {small}"
+
+
+@pytest.mark.parametrize("page_path", FIGURE_PAGES)
+def test_figure_text_is_readable_on_a_phone(server, browser, page_path):
+    """At 390 px too: figures keep a readable width and scroll in their own box (custom.css)."""
+    small = _small_figure_text(browser, server, page_path, PHONE)
+    assert not small, f"{page_path}: figure text below {MIN_TEXT_PX} CSS px at {PHONE} px: {small}"
