@@ -1,4 +1,4 @@
-"""helpers.data: shapes, determinism, relevance masks proven right, Standardizer."""
+"""helpers.data: shapes, determinism, planted masks proven right, Standardizer."""
 
 import numpy as np
 import pytest
@@ -43,7 +43,7 @@ def test_target_is_the_documented_function(name):
 
 
 def _perturb_outside(task, rng, scale):
-    """Add noise to every cell outside the relevance mask, keeping values plausible."""
+    """Add noise to every cell outside the planted mask, keeping values plausible."""
     X = task.X.astype(np.float64).copy()
     noise = rng.normal(scale=scale, size=X.shape)
     X[~task.planted] += noise[~task.planted]
