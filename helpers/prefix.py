@@ -107,6 +107,15 @@ class _CoalitionTree:
         inputs = np.where(from_x[:, None], self.X[i, t], self.B[j, t])
         return parent, inputs, {"i": i, "j": j, "lo": child_lo, "hi": child_hi}
 
+    def descend(self, t, depth, meta):
+        """A full tree's nodes at level ``t``: inputs ``[b, x]`` of steps ``t..t+depth-1`` per node
+        ``(nodes, 2 depth F)`` and the meta of their ``2^depth`` descendants each, in leaf order."""
+        i, j, k = meta["i"], meta["j"], 1 << depth
+        steps = np.stack([self.B[j, t : t + depth], self.X[i, t : t + depth]], axis=2)
+        lo = meta["lo"][:, None] + np.arange(k) * ((meta["hi"] - meta["lo"]) // k)[:, None]
+        child = {"i": np.repeat(i, k), "j": np.repeat(j, k), "lo": lo.ravel()}
+        return steps.reshape(len(i), -1), {**child, "hi": child["lo"] + (meta["hi"][0] - meta["lo"][0]) // k}
+
     def collect(self, meta, y):
         i = meta["i"]
         v = y[np.arange(len(i)), self.target[i]] / self.m

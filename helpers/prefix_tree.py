@@ -34,6 +34,14 @@ from helpers.validation import check_model_input, resolve_background
 #: Most tree nodes stepped at one level before the level is split (memory bound).
 MAX_NODES = 1 << 16
 
+#: A full tree (every coalition, :func:`helpers.prefix.time_coalition_values`) is run in
+#: subtrees: ``SUBTREE_DEPTH`` levels per compiled call, then up to ``LEAF_DEPTH`` levels
+#: and the head in the last call (T = 16: 1, 8, 64, 512 and 4096 rows, five calls).
+SUBTREE_DEPTH, LEAF_DEPTH = 3, 4
+
+#: Most leaves one call computes: more would take its tensors out of the CPU's caches.
+LEAVES_PER_CALL = 1 << 13
+
 
 def add(name: str, value: int) -> None:
     """Add ``value`` to attribute ``name`` (``"steps"``, ``"head_rows"``, ``"rows"``) of every active counter."""
@@ -121,27 +129,32 @@ def _last_step_call(model, chain: Chain, F: int):
     return engine.compiled(model, "prefix_last_step", (F + chain.state_size,), make)
 
 
-def _last_two_steps_call(model, chain: Chain, F: int):
-    """Traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
+def _subtree_call(model, chain: Chain, F: int, depth: int, head: bool):
+    """Traced ``depth`` levels of a full tree below each row: ``(chunk, 2 depth F + S)``.
 
-    A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
-    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order. Each
-    level steps a parent's two children together (:func:`helpers.lstm_stack.branch`), so the recurrent
-    products are computed for 3 states per row, not 6.
+    A row is a node's inputs for its next ``depth`` steps, ``[b, x]`` per step, then its
+    state; out come its ``2^depth`` descendants in the tree's leaf order: their states
+    ``(chunk, 2^depth S)``, or with ``head`` the head on them ``(chunk, 2^depth K)``.
+    Each level steps a parent's two children together (:func:`helpers.lstm_stack.branch`),
+    so the recurrent products are computed once per parent, and a whole subtree is one
+    compiled call (a call's fixed cost is that of hundreds of node-steps).
     """
     u = chain.units[-1]
 
     def make(packed):
-        rows = tf.shape(packed)[0]
-        states = lstm_stack.unpack(packed[:, 4 * F :], chain.units)
-        states = lstm_stack.branch(chain.layers, states, tf.reshape(packed[:, : 2 * F], (-1, 2, F)))  # (rows, 2, w)
-        # The last step's inputs are the same for both children: (rows, 1, 2, F) broadcasts.
-        states = lstm_stack.branch(chain.layers, states, tf.reshape(packed[:, 2 * F : 4 * F], (-1, 1, 2, F)))
-        h = tf.reshape(states[-1][0], (-1, u))  # leaves bb, bx, xb, xx per row
-        y = chain.head(h, training=False)
+        rows = packed.shape[0]
+        states = lstm_stack.unpack(packed[:, 2 * depth * F :], chain.units)
+        for k in range(depth):  # a level's inputs are the same for every node: they broadcast
+            inputs = tf.reshape(packed[:, 2 * k * F : 2 * (k + 1) * F], (rows, *[1] * k, 2, F))
+            states = lstm_stack.branch(chain.layers, states, inputs)  # (rows, 2, ..., 2, w)
+        if head:
+            y = chain.head(tf.reshape(states[-1][0], (-1, u)), training=False)
+        else:
+            y = tf.concat([part for hc in states for part in hc], axis=-1)
         return tf.reshape(y, (rows, -1))
 
-    return engine.compiled(model, "prefix_last_two", (4 * F + chain.state_size,), make)
+    kind = f"prefix_{'leaves' if head else 'subtree'}_{depth}"
+    return engine.compiled(model, kind, (2 * depth * F + chain.state_size,), make)
 
 
 def _head_call(model, chain: Chain, T: int):
@@ -168,7 +181,8 @@ class Walk:
         self.step = _step_call(model, chain, F)
         self.head = _head_call(model, chain, T)
         self.last = None if chain.sequence_head else _last_step_call(model, chain, F)
-        self.last_two = None if chain.sequence_head else _last_two_steps_call(model, chain, F)
+        self.subtrees = getattr(tree, "full", False) and not chain.sequence_head
+        self.model, self.F = model, F
         self.S, self.h_last = chain.state_size, chain.h_last
 
     def run(self, meta: dict) -> None:
@@ -179,8 +193,8 @@ class Walk:
         if t == self.T:
             self._leaves(meta, states, history)
             return
-        if t == self.T - 2 and self.last_two is not None and getattr(self.tree, "full", False):
-            self._last_two(t, meta, states)
+        if self.subtrees:
+            self._subtree(t, meta, states)
             return
         with clock("tree building"):
             parent, inputs, child_meta = self.tree.children(t, meta)
@@ -213,22 +227,33 @@ class Walk:
             history = history + [(parent, new[:, self.h_last])]
         self._grow(t + 1, child_meta, new, history)
 
-    def _last_two(self, t: int, meta: dict, states: np.ndarray) -> None:
-        """A full tree's last two levels and the head in one call: 4 leaves per node."""
+    def _subtree(self, t: int, meta: dict, states: np.ndarray) -> None:
+        """A full tree's next levels from level ``t`` in one call: to the leaves (and head) if few remain."""
+        left = self.T - t
+        leaves = left <= LEAF_DEPTH
+        depth = left if leaves else min(SUBTREE_DEPTH, left - LEAF_DEPTH)
+        n = states.shape[0]
+        if not leaves and n << depth > MAX_NODES and n > 1:  # memory bound: split the nodes
+            for sl in (slice(0, n // 2), slice(n // 2, n)):
+                self._subtree(t, {k: v[sl] for k, v in meta.items()}, states[sl])
+            return
         with clock("tree building"):
-            _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
-            _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
-            n, F = states.shape[0], inputs.shape[1]
-            packed = np.concatenate(
-                [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
-            )
-        add("steps", 6 * n)
-        add("head_rows", 4 * n)
-        add("rows", 4 * n)
-        with clock("last two steps and head"):
-            y = outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
+            inputs, child_meta = self.tree.descend(t, depth, meta)  # (n, 2 depth F)
+            packed = np.concatenate([inputs, states], axis=1)
+        add("steps", n * ((2 << depth) - 2))
+        call = _subtree_call(self.model, self.chain, self.F, depth, leaves)
+        if not leaves:
+            with clock("subtrees"):
+                new = outputs(call, packed).reshape(n << depth, self.S)
+            self._subtree(t + depth, child_meta, new)
+            return
+        add("head_rows", n << depth)
+        add("rows", n << depth)
+        block = max(engine.BUCKETS[0], LEAVES_PER_CALL >> depth)  # rows whose tensors stay in cache
+        with clock("leaves and head"):  # (n, 2^depth K): each node's leaves in order
+            y = np.concatenate([outputs(call, packed[lo : lo + block]) for lo in range(0, n, block)])
         with clock("collect"):
-            self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
+            self.tree.collect(child_meta, y.reshape(n << depth, -1).astype(np.float64))
 
     def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
         n = states.shape[0]
