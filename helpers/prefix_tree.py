@@ -98,14 +98,6 @@ def outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) 
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
-def chunk_starts(start: np.ndarray) -> np.ndarray:
-    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`helpers.engine.layout` chunks)."""
-    out = start.copy()
-    for lo, rows, _ in engine.layout(len(start)):
-        out[lo : lo + rows] = start[lo : lo + rows].min()
-    return out
-
-
 def _step_call(model, chain: Chain, F: int):
     """Traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
 
@@ -279,69 +271,63 @@ class Walk:
 # --- suffixes: copies run from the step where they start to differ -----------------------
 
 
-def suffix_call(model, chain: Chain, T: int, F: int, keep: str):
-    """Traced run of steps ``start..T-1`` from a given state: ``(CHUNK, T F + S)``, start ``(CHUNK,)``.
+def states_call(model, chain: Chain, T: int, F: int):
+    """Traced run from the zero state: ``(chunk, T F)`` -> every step's packed states ``(chunk, T, S)``."""
+    S = chain.state_size
 
-    ``keep="states"``: every step's states ``(CHUNK, T, S)`` (a row's steps before its
-    start hold its initial state), by stepping the cells; ``"sequence"``: the last
-    layer's ``h`` from the start on ``(CHUNK, T, u)`` (zeros before), ``"final"``: its
-    last ``h`` ``(CHUNK, u)``, ``"output"``: the head on it ``(CHUNK, K)``, all by calling the model's LSTM layers with
-    ``initial_state`` (faster than stepping the cells) from the chunk's smallest start,
-    which every row must share (:func:`chunk_starts`). A chunk of copies perturbed
-    late costs only the late steps. ``chunk`` is the traced call's row count.
-    """
-    S, h_last = chain.state_size, chain.h_last
-
-    def make(packed, remaining):
-        # The engine pads a last chunk with zero rows: as "0 steps remaining" they cost nothing.
-        rows = packed.shape[0]
-        start = T - remaining
-        seq = tf.reshape(packed[:, : T * F], (-1, T, F))
-        state = packed[:, T * F :]
-        first = T - tf.reduce_max(remaining)
-        width = S if keep == "states" else chain.units[-1]
-        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, width))
-        if keep != "final":
-            for t in tf.range(first):
-                frames = frames.write(t, state if keep == "states" else state[:, h_last])
-        for t in tf.range(first, T):
+    def make(flat):
+        rows = flat.shape[0]
+        seq = tf.reshape(flat, (rows, T, F))
+        state = tf.zeros((rows, S))
+        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, S))
+        for t in tf.range(T):
             _, new = lstm_stack.step(chain.layers, seq[:, t], lstm_stack.unpack(state, chain.units))
-            new = tf.concat([part for hc in new for part in hc], axis=1)
-            state = tf.where((t >= start)[:, None], new, state)
-            if keep != "final":
-                frames = frames.write(t, state if keep == "states" else state[:, h_last])
-        if keep == "final":
-            return state[:, h_last]
+            state = tf.concat([part for hc in new for part in hc], axis=1)
+            frames = frames.write(t, state)
         return tf.transpose(frames.stack(), (1, 0, 2))
 
-    if keep == "states":
-        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
+    return engine.compiled(model, "prefix_states", (T * F,), make)
 
-    def make_layers(packed, remaining):
-        # The model's own LSTM layers from the chunk's earliest start; callers give every
-        # row that start (and its state there), so no mask is needed (a mask costs a select
-        # per step). Padding rows (0 steps remaining) run along and are dropped.
+
+def suffix_call(model, chain: Chain, T: int, F: int, keep: str):
+    """Traced run of each row's steps ``start..T-1`` from its state: ``(chunk, T F + S)``, remaining ``(chunk,)``.
+
+    A row is ``[x (T F), state before its start (S)]`` with ``T - start`` steps
+    remaining; rows must come sorted by start (padding rows, 0 remaining, last).
+    Rows join as the steps reach their start: until the chunk's last start only the
+    rows already started are stepped (a growing prefix of the chunk), then the model's
+    own LSTM layers (faster than stepping the cells) run every row to the end, so a
+    copy perturbed at step ``p`` costs ``T - p`` node-steps, whichever chunk it is in.
+    ``keep="output"``: the head on the last state ``(chunk, K)``; ``"sequence"``: the
+    last layer's ``h`` ``(chunk, T, u)``, valid from each row's start on.
+    """
+    S, h_last, u = chain.state_size, chain.h_last, chain.units[-1]
+
+    def make(packed, remaining):
+        rows = packed.shape[0]
+        start = T - remaining
         first = T - tf.reduce_max(remaining)
-        h = tf.reshape(packed[:, : T * F], (-1, T, F))[:, first:]
-        for layer, (h0, c0) in zip(chain.layers, lstm_stack.unpack(packed[:, T * F :], chain.units)):
+        last = T - tf.reduce_min(tf.where(remaining > 0, remaining, T))  # padding rows never start
+        seq = tf.reshape(packed[:, : T * F], (rows, T, F))
+        state = packed[:, T * F :]
+        frames = tf.TensorArray(tf.float32, size=last - first, element_shape=(rows, u))
+        for t in tf.range(first, last):
+            active = tf.reduce_sum(tf.cast(start <= t, tf.int32))
+            _, new = lstm_stack.step(chain.layers, seq[:active, t], lstm_stack.unpack(state[:active], chain.units))
+            state = tf.concat([tf.concat([part for hc in new for part in hc], axis=1), state[active:]], 0)
+            state.set_shape((rows, S))
+            frames = frames.write(t - first, state[:, h_last])
+        h = seq[:, last:]
+        for layer, (h0, c0) in zip(chain.layers, lstm_stack.unpack(state, chain.units)):
             h = layer(h, initial_state=[h0, c0], training=False)
-        if keep == "final":
-            return h
         if keep == "output":  # the head too: one call, the final states never leave it
             y = chain.head(h, training=False)
-            return tf.reshape(y, (tf.shape(y)[0], -1))
-        return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
+            return tf.reshape(y, (rows, -1))
+        # The steps before a row's start are not its own: the caller puts the unperturbed run's there.
+        grown = tf.transpose(frames.stack(), (1, 0, 2))
+        return tf.concat([tf.zeros((rows, first, u)), grown, h], axis=1)
 
-    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
-
-
-def suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """What ``run`` keeps for ``seq`` ``(N, T, F)`` run from ``init`` ``(N, S)`` at steps ``start..``."""
-    N, T, F = seq.shape
-    packed = np.concatenate([seq.reshape(N, T * F), init], axis=1)
-    out = outputs(run, packed, T - start)
-    add("steps", int((T - start).sum()))
-    return out
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make)
 
 
 def apply_head(chain: Chain, model, T: int, h: np.ndarray, target: np.ndarray) -> np.ndarray:
