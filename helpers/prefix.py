@@ -309,10 +309,16 @@ def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarra
         return _occlude_plain(model, X, B, window, member, positions, target)
     S = chain.state_size
     with clock("unperturbed pass"):
-        states = outputs(states_call(model, chain, T, F), X.reshape(n, T * F))  # (n, T, S): every step's
+        run = outputs(states_call(model, chain, T, F), X.reshape(n, T * F))
+        states = run[:, : T * S].reshape(n, T, S)  # every step's
         add("steps", n * T)
         seq_x = states[:, :, chain.h_last]
-        out[:, 0] = apply_head(chain, model, T, seq_x if chain.sequence_head else seq_x[:, -1], target)
+        if chain.sequence_head:
+            out[:, 0] = apply_head(chain, model, T, seq_x, target)
+        else:  # the head ran in the same call
+            add("head_rows", n)
+            add("rows", n)
+            out[:, 0] = run[np.arange(n), T * S + target]
     run = suffix_call(model, chain, T, F, "sequence" if chain.sequence_head else "output")
     flat_x, flat_b = X.reshape(n, T * F), np.ascontiguousarray(B).reshape(n, T * F)
     member_cols = [np.flatnonzero(row) for row in member]

@@ -272,7 +272,11 @@ class Walk:
 
 
 def states_call(model, chain: Chain, T: int, F: int):
-    """Traced run from the zero state: ``(chunk, T F)`` -> every step's packed states ``(chunk, T, S)``."""
+    """Traced run from the zero state: ``(chunk, T F)`` -> every step's packed states ``(chunk, T S)``.
+
+    For a head on the last state, the head's outputs ``(chunk, K)`` follow in the same
+    call: ``(chunk, T S + K)``.
+    """
     S = chain.state_size
 
     def make(flat):
@@ -284,7 +288,11 @@ def states_call(model, chain: Chain, T: int, F: int):
             _, new = lstm_stack.step(chain.layers, seq[:, t], lstm_stack.unpack(state, chain.units))
             state = tf.concat([part for hc in new for part in hc], axis=1)
             frames = frames.write(t, state)
-        return tf.transpose(frames.stack(), (1, 0, 2))
+        states = tf.reshape(tf.transpose(frames.stack(), (1, 0, 2)), (rows, T * S))
+        if chain.sequence_head:
+            return states
+        y = chain.head(state[:, chain.h_last], training=False)
+        return tf.concat([states, tf.reshape(y, (rows, -1))], axis=1)
 
     return engine.compiled(model, "prefix_states", (T * F,), make)
 
