@@ -8,7 +8,9 @@ chain (:func:`helpers.lstm_stack.chain`, stacked layers too) one time step at a
 time over a tree whose nodes are the distinct prefixes, computes each node once,
 and applies the model's *head* (every layer after the last LSTM) to the leaves;
 a *tree* object says which children each node has and collects the leaves'
-outputs. :func:`suffix_call` runs copies from the step where they start to differ.
+outputs. A full tree (every coalition) runs as subtrees of several levels per
+compiled call (:data:`SUBTREE_DEPTH`, :data:`LEAF_DEPTH`). :func:`suffix_call`
+runs copies from the step where they start to differ, each from its own start.
 
 Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
 :func:`helpers.engine.run` in its bucketed chunks, so the few rows of a tree's
