@@ -16,8 +16,9 @@ problem's shape). Rows:
 
 Timings are CPU seconds (``timing.best_pair``), interleaved, best of ``REPEATS``,
 so a busy machine disturbs the ratios less. Per-part CPU seconds of one run
-(``prefix.count_cell_steps().seconds``: the unperturbed pass, copy building, the
-cell steps, the head) are reported as fractions of the forward path's time.
+(``prefix.count_cell_steps().seconds``: for Shapley the subtrees and the leaves
+with the head, for occlusion the unperturbed pass, copy building and the suffixes
+with the head) are reported as fractions of the forward path's time.
 """
 
 from __future__ import annotations

@@ -32,10 +32,9 @@ from helpers.prefix_tree import (
     add,
     apply_head,
     check,
-    chunk_starts,
     clock,
     outputs,
-    suffix,
+    states_call,
     suffix_call,
     supports,
 )
@@ -106,6 +105,15 @@ class _CoalitionTree:
         i, j = meta["i"][parent], meta["j"][parent]
         inputs = np.where(from_x[:, None], self.X[i, t], self.B[j, t])
         return parent, inputs, {"i": i, "j": j, "lo": child_lo, "hi": child_hi}
+
+    def descend(self, t, depth, meta):
+        """A full tree's nodes at level ``t``: inputs ``[b, x]`` of steps ``t..t+depth-1`` per node
+        ``(nodes, 2 depth F)`` and the meta of their ``2^depth`` descendants each, in leaf order."""
+        i, j, k = meta["i"], meta["j"], 1 << depth
+        steps = np.stack([self.B[j, t : t + depth], self.X[i, t : t + depth]], axis=2)
+        lo = meta["lo"][:, None] + np.arange(k) * ((meta["hi"] - meta["lo"]) // k)[:, None]
+        child = {"i": np.repeat(i, k), "j": np.repeat(j, k), "lo": lo.ravel()}
+        return steps.reshape(len(i), -1), {**child, "hi": child["lo"] + (meta["hi"][0] - meta["lo"][0]) // k}
 
     def collect(self, meta, y):
         i = meta["i"]
@@ -300,16 +308,21 @@ def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarra
     if n * (1 + positions * G) < PLAIN_BELOW:
         return _occlude_plain(model, X, B, window, member, positions, target)
     S = chain.state_size
-    zeros = np.zeros((n, S), np.float32)
     with clock("unperturbed pass"):
-        run = suffix_call(model, chain, T, F, "states")
-        states = suffix(run, X, zeros, np.zeros(n, np.int32))  # (n, T, S), every step's states
+        run = outputs(states_call(model, chain, T, F), X.reshape(n, T * F))
+        states = run[:, : T * S].reshape(n, T, S)  # every step's
+        add("steps", n * T)
         seq_x = states[:, :, chain.h_last]
-        out[:, 0] = apply_head(chain, model, T, seq_x if chain.sequence_head else seq_x[:, -1], target)
+        if chain.sequence_head:
+            out[:, 0] = apply_head(chain, model, T, seq_x, target)
+        else:  # the head ran in the same call
+            add("head_rows", n)
+            add("rows", n)
+            out[:, 0] = run[np.arange(n), T * S + target]
     run = suffix_call(model, chain, T, F, "sequence" if chain.sequence_head else "output")
     flat_x, flat_b = X.reshape(n, T * F), np.ascontiguousarray(B).reshape(n, T * F)
     member_cols = [np.flatnonzero(row) for row in member]
-    # Copies ordered by start step, so each CHUNK starts computing at almost its rows' start.
+    # Copies ordered by start step: the suffix call steps each from its own start.
     p = np.repeat(np.arange(positions), G * n)
     g = np.tile(np.repeat(np.arange(G), n), positions)
     i = np.tile(np.arange(n), positions * G)
@@ -329,17 +342,15 @@ def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarra
                     for f in cols:
                         c = (pp[rows] + w) * F + f
                         packed[rows, c] = flat_b[ii[rows], c]
-            # A chunk runs from its smallest start, so every row starts there, from the
-            # unperturbed state (its steps up to its own start are unperturbed): no mask.
-            first = chunk_starts(pp)
-            packed[:, T * F :] = states[ii, np.maximum(first - 1, 0)]
-            packed[first == 0, T * F :] = 0.0
+            # Each copy starts from the unperturbed state before its start (its steps up to
+            # there are unperturbed); the suffix call steps it from its start only.
+            packed[:, T * F :] = states[ii, np.maximum(pp - 1, 0)]
+            packed[pp == 0, T * F :] = 0.0
         with clock("perturbed suffixes" + ("" if chain.sequence_head else " and head")):
-            sub = outputs(run, packed, T - first.astype(np.int32))
-        add("steps", int((T - first).sum()))
-        add("steps", int((first - pp).sum()))  # count only the steps from each row's own start
+            sub = outputs(run, packed, (T - pp).astype(np.int32))
+        add("steps", int((T - pp).sum()))
         if chain.sequence_head:  # steps before the start are the unperturbed run's
-            sub = np.where(steps[:, :, None] < first[:, None, None], seq_x[ii], sub)
+            sub = np.where(steps[:, :, None] < pp[:, None, None], seq_x[ii], sub)
             with clock("head"):
                 out[ii, 1 + pp * G + gg] = apply_head(chain, model, T, sub, target[ii])
         else:  # "output": the head ran inside the suffix call

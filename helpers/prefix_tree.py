@@ -8,7 +8,9 @@ chain (:func:`helpers.lstm_stack.chain`, stacked layers too) one time step at a
 time over a tree whose nodes are the distinct prefixes, computes each node once,
 and applies the model's *head* (every layer after the last LSTM) to the leaves;
 a *tree* object says which children each node has and collects the leaves'
-outputs. :func:`suffix_call` runs copies from the step where they start to differ.
+outputs. A full tree (every coalition) runs as subtrees of several levels per
+compiled call (:data:`SUBTREE_DEPTH`, :data:`LEAF_DEPTH`). :func:`suffix_call`
+runs copies from the step where they start to differ, each from its own start.
 
 Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
 :func:`helpers.engine.run` in its bucketed chunks, so the few rows of a tree's
@@ -33,6 +35,14 @@ from helpers.validation import check_model_input, resolve_background
 
 #: Most tree nodes stepped at one level before the level is split (memory bound).
 MAX_NODES = 1 << 16
+
+#: A full tree (every coalition, :func:`helpers.prefix.time_coalition_values`) is run in
+#: subtrees: ``SUBTREE_DEPTH`` levels per compiled call, then up to ``LEAF_DEPTH`` levels
+#: and the head in the last call (T = 16: 1, 8, 64, 512 and 4096 rows, five calls).
+SUBTREE_DEPTH, LEAF_DEPTH = 3, 4
+
+#: Most leaves one call computes: more would take its tensors out of the CPU's caches.
+LEAVES_PER_CALL = 1 << 13
 
 
 def add(name: str, value: int) -> None:
@@ -90,14 +100,6 @@ def outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) 
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
-def chunk_starts(start: np.ndarray) -> np.ndarray:
-    """Each row's ``start`` lowered to the smallest in its chunk (as :func:`helpers.engine.layout` chunks)."""
-    out = start.copy()
-    for lo, rows, _ in engine.layout(len(start)):
-        out[lo : lo + rows] = start[lo : lo + rows].min()
-    return out
-
-
 def _step_call(model, chain: Chain, F: int):
     """Traced step ``[x_t, h1, c1, h2, c2, ...] (chunk, F + S) -> new states (chunk, S)``."""
 
@@ -121,27 +123,32 @@ def _last_step_call(model, chain: Chain, F: int):
     return engine.compiled(model, "prefix_last_step", (F + chain.state_size,), make)
 
 
-def _last_two_steps_call(model, chain: Chain, F: int):
-    """Traced last two levels of a full tree and the head: ``(chunk, 4F + S) -> (chunk, 4K)``.
+def _subtree_call(model, chain: Chain, F: int, depth: int, head: bool):
+    """Traced ``depth`` levels of a full tree below each row: ``(chunk, 2 depth F + S)``.
 
-    A row is a node's state and its last two steps' inputs ``[b, x, b', x']``; its four
-    leaves (steps from ``bb, bx, xb, xx``) come out in the tree's leaf order. Each
-    level steps a parent's two children together (:func:`helpers.lstm_stack.branch`), so the recurrent
-    products are computed for 3 states per row, not 6.
+    A row is a node's inputs for its next ``depth`` steps, ``[b, x]`` per step, then its
+    state; out come its ``2^depth`` descendants in the tree's leaf order: their states
+    ``(chunk, 2^depth S)``, or with ``head`` the head on them ``(chunk, 2^depth K)``.
+    Each level steps a parent's two children together (:func:`helpers.lstm_stack.branch`),
+    so the recurrent products are computed once per parent, and a whole subtree is one
+    compiled call (a call's fixed cost is that of hundreds of node-steps).
     """
     u = chain.units[-1]
 
     def make(packed):
-        rows = tf.shape(packed)[0]
-        states = lstm_stack.unpack(packed[:, 4 * F :], chain.units)
-        states = lstm_stack.branch(chain.layers, states, tf.reshape(packed[:, : 2 * F], (-1, 2, F)))  # (rows, 2, w)
-        # The last step's inputs are the same for both children: (rows, 1, 2, F) broadcasts.
-        states = lstm_stack.branch(chain.layers, states, tf.reshape(packed[:, 2 * F : 4 * F], (-1, 1, 2, F)))
-        h = tf.reshape(states[-1][0], (-1, u))  # leaves bb, bx, xb, xx per row
-        y = chain.head(h, training=False)
+        rows = packed.shape[0]
+        states = lstm_stack.unpack(packed[:, 2 * depth * F :], chain.units)
+        for k in range(depth):  # a level's inputs are the same for every node: they broadcast
+            inputs = tf.reshape(packed[:, 2 * k * F : 2 * (k + 1) * F], (rows, *[1] * k, 2, F))
+            states = lstm_stack.branch(chain.layers, states, inputs)  # (rows, 2, ..., 2, w)
+        if head:
+            y = chain.head(tf.reshape(states[-1][0], (-1, u)), training=False)
+        else:
+            y = tf.concat([part for hc in states for part in hc], axis=-1)
         return tf.reshape(y, (rows, -1))
 
-    return engine.compiled(model, "prefix_last_two", (4 * F + chain.state_size,), make)
+    kind = f"prefix_{'leaves' if head else 'subtree'}_{depth}"
+    return engine.compiled(model, kind, (2 * depth * F + chain.state_size,), make)
 
 
 def _head_call(model, chain: Chain, T: int):
@@ -168,7 +175,8 @@ class Walk:
         self.step = _step_call(model, chain, F)
         self.head = _head_call(model, chain, T)
         self.last = None if chain.sequence_head else _last_step_call(model, chain, F)
-        self.last_two = None if chain.sequence_head else _last_two_steps_call(model, chain, F)
+        self.subtrees = getattr(tree, "full", False) and not chain.sequence_head
+        self.model, self.F = model, F
         self.S, self.h_last = chain.state_size, chain.h_last
 
     def run(self, meta: dict) -> None:
@@ -179,8 +187,8 @@ class Walk:
         if t == self.T:
             self._leaves(meta, states, history)
             return
-        if t == self.T - 2 and self.last_two is not None and getattr(self.tree, "full", False):
-            self._last_two(t, meta, states)
+        if self.subtrees:
+            self._subtree(t, meta, states)
             return
         with clock("tree building"):
             parent, inputs, child_meta = self.tree.children(t, meta)
@@ -213,22 +221,33 @@ class Walk:
             history = history + [(parent, new[:, self.h_last])]
         self._grow(t + 1, child_meta, new, history)
 
-    def _last_two(self, t: int, meta: dict, states: np.ndarray) -> None:
-        """A full tree's last two levels and the head in one call: 4 leaves per node."""
+    def _subtree(self, t: int, meta: dict, states: np.ndarray) -> None:
+        """A full tree's next levels from level ``t`` in one call: to the leaves (and head) if few remain."""
+        left = self.T - t
+        leaves = left <= LEAF_DEPTH
+        depth = left if leaves else min(SUBTREE_DEPTH, left - LEAF_DEPTH)
+        n = states.shape[0]
+        if not leaves and n << depth > MAX_NODES and n > 1:  # memory bound: split the nodes
+            for sl in (slice(0, n // 2), slice(n // 2, n)):
+                self._subtree(t, {k: v[sl] for k, v in meta.items()}, states[sl])
+            return
         with clock("tree building"):
-            _, inputs, child_meta = self.tree.children(t, meta)  # (2n, F): b then x per node
-            _, inputs2, leaf_meta = self.tree.children(t + 1, child_meta)  # (4n, F)
-            n, F = states.shape[0], inputs.shape[1]
-            packed = np.concatenate(
-                [inputs.reshape(n, 2 * F), inputs2.reshape(n, 2, 2 * F)[:, 0], states], axis=1
-            )
-        add("steps", 6 * n)
-        add("head_rows", 4 * n)
-        add("rows", 4 * n)
-        with clock("last two steps and head"):
-            y = outputs(self.last_two, packed)  # (n, 4 K): leaves in order bb, bx, xb, xx
+            inputs, child_meta = self.tree.descend(t, depth, meta)  # (n, 2 depth F)
+            packed = np.concatenate([inputs, states], axis=1)
+        add("steps", n * ((2 << depth) - 2))
+        call = _subtree_call(self.model, self.chain, self.F, depth, leaves)
+        if not leaves:
+            with clock("subtrees"):
+                new = outputs(call, packed).reshape(n << depth, self.S)
+            self._subtree(t + depth, child_meta, new)
+            return
+        add("head_rows", n << depth)
+        add("rows", n << depth)
+        block = max(engine.BUCKETS[0], LEAVES_PER_CALL >> depth)  # rows whose tensors stay in cache
+        with clock("leaves and head"):  # (n, 2^depth K): each node's leaves in order
+            y = np.concatenate([outputs(call, packed[lo : lo + block]) for lo in range(0, n, block)])
         with clock("collect"):
-            self.tree.collect(leaf_meta, y.reshape(4 * n, -1).astype(np.float64))
+            self.tree.collect(child_meta, y.reshape(n << depth, -1).astype(np.float64))
 
     def _leaves(self, meta: dict, states: np.ndarray, history: list) -> None:
         n = states.shape[0]
@@ -254,69 +273,71 @@ class Walk:
 # --- suffixes: copies run from the step where they start to differ -----------------------
 
 
-def suffix_call(model, chain: Chain, T: int, F: int, keep: str):
-    """Traced run of steps ``start..T-1`` from a given state: ``(CHUNK, T F + S)``, start ``(CHUNK,)``.
+def states_call(model, chain: Chain, T: int, F: int):
+    """Traced run from the zero state: ``(chunk, T F)`` -> every step's packed states ``(chunk, T S)``.
 
-    ``keep="states"``: every step's states ``(CHUNK, T, S)`` (a row's steps before its
-    start hold its initial state), by stepping the cells; ``"sequence"``: the last
-    layer's ``h`` from the start on ``(CHUNK, T, u)`` (zeros before), ``"final"``: its
-    last ``h`` ``(CHUNK, u)``, ``"output"``: the head on it ``(CHUNK, K)``, all by calling the model's LSTM layers with
-    ``initial_state`` (faster than stepping the cells) from the chunk's smallest start,
-    which every row must share (:func:`chunk_starts`). A chunk of copies perturbed
-    late costs only the late steps. ``chunk`` is the traced call's row count.
+    For a head on the last state, the head's outputs ``(chunk, K)`` follow in the same
+    call: ``(chunk, T S + K)``.
     """
-    S, h_last = chain.state_size, chain.h_last
+    S = chain.state_size
+
+    def make(flat):
+        rows = flat.shape[0]
+        seq = tf.reshape(flat, (rows, T, F))
+        state = tf.zeros((rows, S))
+        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, S))
+        for t in tf.range(T):
+            _, new = lstm_stack.step(chain.layers, seq[:, t], lstm_stack.unpack(state, chain.units))
+            state = tf.concat([part for hc in new for part in hc], axis=1)
+            frames = frames.write(t, state)
+        states = tf.reshape(tf.transpose(frames.stack(), (1, 0, 2)), (rows, T * S))
+        if chain.sequence_head:
+            return states
+        y = chain.head(state[:, chain.h_last], training=False)
+        return tf.concat([states, tf.reshape(y, (rows, -1))], axis=1)
+
+    return engine.compiled(model, "prefix_states", (T * F,), make)
+
+
+def suffix_call(model, chain: Chain, T: int, F: int, keep: str):
+    """Traced run of each row's steps ``start..T-1`` from its state: ``(chunk, T F + S)``, remaining ``(chunk,)``.
+
+    A row is ``[x (T F), state before its start (S)]`` with ``T - start`` steps
+    remaining; rows must come sorted by start (padding rows, 0 remaining, last).
+    Rows join as the steps reach their start: until the chunk's last start only the
+    rows already started are stepped (a growing prefix of the chunk), then the model's
+    own LSTM layers (faster than stepping the cells) run every row to the end, so a
+    copy perturbed at step ``p`` costs ``T - p`` node-steps, whichever chunk it is in.
+    ``keep="output"``: the head on the last state ``(chunk, K)``; ``"sequence"``: the
+    last layer's ``h`` ``(chunk, T, u)``, valid from each row's start on.
+    """
+    S, h_last, u = chain.state_size, chain.h_last, chain.units[-1]
 
     def make(packed, remaining):
-        # The engine pads a last chunk with zero rows: as "0 steps remaining" they cost nothing.
         rows = packed.shape[0]
         start = T - remaining
-        seq = tf.reshape(packed[:, : T * F], (-1, T, F))
+        first = T - tf.reduce_max(remaining)
+        last = T - tf.reduce_min(tf.where(remaining > 0, remaining, T))  # padding rows never start
+        seq = tf.reshape(packed[:, : T * F], (rows, T, F))
         state = packed[:, T * F :]
-        first = T - tf.reduce_max(remaining)
-        width = S if keep == "states" else chain.units[-1]
-        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, width))
-        if keep != "final":
-            for t in tf.range(first):
-                frames = frames.write(t, state if keep == "states" else state[:, h_last])
-        for t in tf.range(first, T):
-            _, new = lstm_stack.step(chain.layers, seq[:, t], lstm_stack.unpack(state, chain.units))
-            new = tf.concat([part for hc in new for part in hc], axis=1)
-            state = tf.where((t >= start)[:, None], new, state)
-            if keep != "final":
-                frames = frames.write(t, state if keep == "states" else state[:, h_last])
-        if keep == "final":
-            return state[:, h_last]
-        return tf.transpose(frames.stack(), (1, 0, 2))
-
-    if keep == "states":
-        return engine.compiled(model, "prefix_suffix_states", (T * F + S,), make)
-
-    def make_layers(packed, remaining):
-        # The model's own LSTM layers from the chunk's earliest start; callers give every
-        # row that start (and its state there), so no mask is needed (a mask costs a select
-        # per step). Padding rows (0 steps remaining) run along and are dropped.
-        first = T - tf.reduce_max(remaining)
-        h = tf.reshape(packed[:, : T * F], (-1, T, F))[:, first:]
-        for layer, (h0, c0) in zip(chain.layers, lstm_stack.unpack(packed[:, T * F :], chain.units)):
+        frames = tf.TensorArray(tf.float32, size=last - first, element_shape=(rows, u))
+        for t in tf.range(first, last):
+            active = tf.reduce_sum(tf.cast(start <= t, tf.int32))
+            _, new = lstm_stack.step(chain.layers, seq[:active, t], lstm_stack.unpack(state[:active], chain.units))
+            state = tf.concat([tf.concat([part for hc in new for part in hc], axis=1), state[active:]], 0)
+            state.set_shape((rows, S))
+            frames = frames.write(t - first, state[:, h_last])
+        h = seq[:, last:]
+        for layer, (h0, c0) in zip(chain.layers, lstm_stack.unpack(state, chain.units)):
             h = layer(h, initial_state=[h0, c0], training=False)
-        if keep == "final":
-            return h
         if keep == "output":  # the head too: one call, the final states never leave it
             y = chain.head(h, training=False)
-            return tf.reshape(y, (tf.shape(y)[0], -1))
-        return tf.pad(h, [[0, 0], [first, 0], [0, 0]])
+            return tf.reshape(y, (rows, -1))
+        # The steps before a row's start are not its own: the caller puts the unperturbed run's there.
+        grown = tf.transpose(frames.stack(), (1, 0, 2))
+        return tf.concat([tf.zeros((rows, first, u)), grown, h], axis=1)
 
-    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make_layers)
-
-
-def suffix(run, seq: np.ndarray, init: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """What ``run`` keeps for ``seq`` ``(N, T, F)`` run from ``init`` ``(N, S)`` at steps ``start..``."""
-    N, T, F = seq.shape
-    packed = np.concatenate([seq.reshape(N, T * F), init], axis=1)
-    out = outputs(run, packed, T - start)
-    add("steps", int((T - start).sum()))
-    return out
+    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make)
 
 
 def apply_head(chain: Chain, model, T: int, h: np.ndarray, target: np.ndarray) -> np.ndarray:
