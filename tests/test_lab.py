@@ -171,6 +171,19 @@ def test_lab_cells_are_what_the_site_skips():
                          for c in extra)
 
 
+def _settled(read, tries: int = 20):
+    """``read()``, retried while the cells it reads are being re-rendered."""
+    from playwright.sync_api import Error
+
+    for attempt in range(tries):
+        try:
+            return read()
+        except Error:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 def test_citations_read_as_a_reference(page):
     """jupyterlab-myst 2.7 resolves no citation: every {cite} key shows as
     itself, marked "Citation Not Found" (its src/myst.ts passes an empty
@@ -182,16 +195,19 @@ def test_citations_read_as_a_reference(page):
     assert keys
     shown = page.locator(".jp-MarkdownCell [title='Citation Not Found']")
     assert set(shown.all_inner_texts()) >= set(keys)
-    refs = page.locator(".jp-MarkdownCell li", has_text=keys[0])
-    refs.first.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "lab-references.png"))
     for key in keys:
         item = page.locator(".jp-MarkdownCell li").filter(
             has=page.locator("code", has_text=key))
-        assert item.count() == 1, key
-        text = item.inner_text()
+        # jupyterlab-myst re-renders every cell after a cell opens (the
+        # solution test): read the list once it has settled.
+        text = _settled(lambda item=item: item.inner_text()
+                        if item.count() == 1 else None)
+        assert text is not None, key
         assert lab.author_year(key) in text, (key, text)
-        assert item.is_visible()
+    _settled(lambda: page.locator(".jp-MarkdownCell li").filter(
+        has=page.locator("code", has_text=keys[0]))
+        .scroll_into_view_if_needed())
+    page.screenshot(path=str(SHOTS / "lab-references.png"))
 
 
 def test_glossary_terms_resolve(page):
@@ -201,8 +217,8 @@ def test_glossary_terms_resolve(page):
     assert lab.term_targets(_site_text(nb))
     term = page.locator(".jp-MarkdownCell a.hover-link",
                         has_text="attention weights").first
-    term.scroll_into_view_if_needed()
-    term.hover()
+    _settled(term.scroll_into_view_if_needed)
+    _settled(term.hover)
     definition = lab.glossary_entries()["attention weights"].splitlines()[1]
     card = page.locator(".hover-card-content").last
     card.wait_for(state="visible", timeout=10_000)
@@ -225,6 +241,6 @@ def test_figure_captions_are_visible(page):
              for t in shown.all_inner_texts()]
     assert texts == [f"Fig. 3.{n} {c}" for n, c in enumerate(captions, 1)]
     for i in range(len(captions)):
-        shown.nth(i).scroll_into_view_if_needed()
-        assert shown.nth(i).is_visible()
+        _settled(shown.nth(i).scroll_into_view_if_needed)
+        assert _settled(shown.nth(i).is_visible)
     page.screenshot(path=str(SHOTS / "lab-caption.png"))
