@@ -53,6 +53,8 @@ def chapter_like() -> nbformat.NotebookNode:
         nbformat.v4.new_markdown_cell("Plain prose is skipped.\n\n## Steps\n\nIt has two steps:\n\n1. one;\n2. two."),
         nbformat.v4.new_markdown_cell("## Exercises\n\n````{exercise} Try it\n:label: ex-try\n\nDo {ref}`ex-try`.\n````"),
         nbformat.v4.new_markdown_cell("## Key takeaways\n\n" + "\n".join(f"- {t}" for t in TAKEAWAYS)),
+        nbformat.v4.new_markdown_cell("**Only in JupyterLab**:\n\n- a line the site skips",
+                                      metadata={"tags": ["remove-cell", "lab-only"]}),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -90,6 +92,7 @@ def test_the_rule_gives_question_objectives_sections_figures_pitfalls_exercises_
     assert "Its detail goes to the notes." in first.notes and text(second.body).startswith("Key takeaways (2/2)")
     for slide in deck:
         assert not RAW.search(text(slide.body)), slide.body
+        assert "the site skips" not in slide.body + slide.notes
 
 
 def test_a_lead_that_introduces_something_long_ends_there():

@@ -333,8 +333,8 @@ def chapter_slides(nb: nbformat.NotebookNode, ctx: Context, page: str = "", numb
                 if slide is not None:
                     slides.append(slide)
             continue
-        if cell.cell_type != "markdown":
-            continue
+        if cell.cell_type != "markdown" or "remove-cell" in cell.metadata.get("tags", []):
+            continue  # the site skips it (tools/lab.py's JupyterLab-only cells)
         for block in blocks(cell.source):
             introduces = settle(introduces, block, ctx)
             heading = re.match(r"^(#{1,6})\s+(.*)$", block)
