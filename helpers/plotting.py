@@ -28,8 +28,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from matplotlib.textpath import TextToPath
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Reds"  # white at zero, like the diverging map's centre
@@ -153,6 +155,22 @@ def label_time_axis(ax: plt.Axes, time_names: Sequence[str], most: int = 10) -> 
     ax.set_xlabel("time step")
 
 
+def fit_time_labels(ax: plt.Axes, time_names: Sequence[str], share: float = 1.0) -> None:
+    """Label the time axis with as many step names as fit side by side (at most 10).
+
+    Each label takes the width of the longest name at the tick font plus a 6-pt
+    gap, so a five-step panel names all five steps and a narrow panel's labels
+    never touch. ``share`` is the part of the panel's current width that the final
+    layout keeps.
+    """
+    width_pt = share * ax.get_position().width * ax.figure.get_figwidth() * 72
+    font = FontProperties(size=mpl.rcParams["xtick.labelsize"])
+    measure = TextToPath().get_text_width_height_descent
+    longest = max((measure(str(name), font, ismath=False)[0] for name in time_names), default=0.0)
+    most = int(width_pt / (longest + 6.0))
+    label_time_axis(ax, time_names, most=min(10, max(2, most)))
+
+
 def wrap_colorbar_label(label: str, bar_height_in: float, fontsize: float = 10.0) -> str:
     """Break a colour-bar label into lines no longer than the bar, so neighbours never overlap."""
     chars = max(8, int(bar_height_in * 72 / (0.6 * fontsize)))
@@ -183,10 +201,10 @@ def attribution_heatmap(
         )
     cmap, norm = colour_scale(A, signed)
     image = ax.imshow(A.T, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
-    # About one time label per 0.6 inch of panel (before the colour bar takes its share),
-    # so the labels of a narrow panel never run together.
-    width = ax.get_position().width * ax.figure.get_figwidth()
-    label_time_axis(ax, time_names, most=min(10, max(2, int(width / 0.6))))
+    # Before constrained layout gives the colour bar and feature names their share
+    # (about a third), the panel's final width is not known: estimate it here;
+    # `method_grid` fits the labels again once its layout is done.
+    fit_time_labels(ax, time_names, share=0.7)
     ax.set_yticks(range(len(feature_names)), list(feature_names))
     ax.set_ylabel("feature")
     if planted is not None:
@@ -232,6 +250,9 @@ def method_grid(
                             colorbar_label=label, signed=(signed or {}).get(name))
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
+    fig.draw_without_rendering()  # constrained layout now gives each panel its width
+    for ax in list(axes.flat)[:n]:
+        fit_time_labels(ax, time_names)
     return fig
 
 
