@@ -4,7 +4,7 @@ Explained in chapter 1 (running examples) and used by every chapter. Every pass
 through a model (forward, gradient, attention weights, hidden states) is a
 traced function made by :func:`compiled`, cached per model, kind of pass and
 input shape, and fed by :func:`run` in chunks whose row counts are one of a few
-``BUCKETS`` (8, 64, 512, 4096): a call pads only to the next bucket, so one
+``BUCKETS`` (8, 64, 256, 512, 4096): a call pads only to the next bucket, so one
 sequence costs a handful of rows, not thousands, and tracing stays bounded at
 one trace per bucket per ``(T, F)``; never ``model.predict`` once per
 perturbation, never an eager loop.
@@ -22,9 +22,12 @@ import numpy as np
 import tensorflow as tf  # importing helpers (the package) first quiets its logging
 
 #: Row counts of the compiled calls, smallest to largest. Each bucket a pass meets is
-#: traced once; powers of 8 keep that to four traces while padding a call at most 8x
-#: (and a one-sequence call to 8 rows, which costs about what one row does).
-BUCKETS = (8, 64, 512, 4096)
+#: traced once. Powers of 8 pad a call at most 8x (a one-sequence call to 8 rows,
+#: which costs about what one row does); 256 is there because a call's fixed cost is
+#: worth about 100 rows on a CPU, so between 64 and 512 rows one 256-row call beats
+#: three 64-row ones (time-step masking of 8 sequences, 168 rows: 1.6x -> 1.1x the
+#: direct call, ``benchmarks/bench_sizes.py``). Five traces per pass and ``(T, F)``.
+BUCKETS = (8, 64, 256, 512, 4096)
 
 #: Rows per compiled call on large inputs (the largest bucket); large enough to
 #: amortise call overhead on a CPU.
