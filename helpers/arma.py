@@ -43,14 +43,26 @@ def planted(task: str, *, T: int = 50, F: int = 50, subset: int = 5, seed: int =
     return truth
 
 
-def white_box(truth: np.ndarray) -> keras.Model:
-    """``f(x) = sum of x^2 over the planted cells``: a Keras model ``(n, T, F) -> (n, 1)``."""
+def white_box(truth: np.ndarray, *, per_step: bool = False) -> keras.Model:
+    """``f(x) = sum of x^2 over the planted cells``: a Keras model ``(n, T, F) -> (n, 1)``.
+
+    ``per_step=True``: one output per time step, the sum over that step's planted
+    cells, ``(n, T, F) -> (n, T)`` (time_interpret's ``Arma.get_white_box``, which
+    its masks are trained to keep whole).
+    """
     truth = np.asarray(truth, bool)
     if truth.ndim != 2:
         raise ValueError(f"expected planted cells of shape (T, F), got shape {truth.shape}")
+    if not isinstance(per_step, bool):
+        raise ValueError(f"expected per_step True or False, got {per_step!r}")
     weight = keras.ops.convert_to_tensor(truth.astype("float32"))
     inputs = keras.Input(truth.shape)
-    out = keras.layers.Lambda(
-        lambda x: keras.ops.sum(keras.ops.square(x) * weight, axis=(1, 2))[:, None], name="white_box"
-    )(inputs)
+    if per_step:
+        out = keras.layers.Lambda(
+            lambda x: keras.ops.sum(keras.ops.square(x) * weight, axis=2), name="white_box"
+        )(inputs)
+    else:
+        out = keras.layers.Lambda(
+            lambda x: keras.ops.sum(keras.ops.square(x) * weight, axis=(1, 2))[:, None], name="white_box"
+        )(inputs)
     return keras.Model(inputs, out)

@@ -207,6 +207,7 @@ def train(
     epochs: int,
     learning_rate: float,
     rows: int = 0,
+    after_step: Callable[[], None] | None = None,
 ) -> float:
     """Minimise ``loss(epoch)`` over ``variables`` with Adam in one compiled loop; returns the last loss.
 
@@ -214,6 +215,8 @@ def train(
     ``variables`` and ``loss`` sums their independent losses, so one traced
     ``tf.range`` loop trains them together; no Python loop over samples or epochs.
     ``rows`` (model rows per step) is counted as gradient rows, ``epochs`` times.
+    ``after_step`` (traced into the loop) runs after every update, e.g. to clip
+    the variables back into their range.
     """
     import keras
 
@@ -226,6 +229,8 @@ def train(
             with tf.GradientTape() as tape:
                 last = loss(tf.cast(epoch, tf.float32) / float(max(epochs - 1, 1)))
             optimizer.apply_gradients(zip(tape.gradient(last, variables), variables))
+            if after_step is not None:
+                after_step()
         return last
 
     for counter in count_evaluations.active:
