@@ -236,10 +236,20 @@ def branch(layers, states: list, inputs) -> list:
         if cell.use_bias:
             rec = rec + tf.convert_to_tensor(cell.bias)
         z = tf.tensordot(inp, tf.convert_to_tensor(cell.kernel), axes=1) + rec[..., None, :]
-        z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
-        gate = cell.recurrent_activation
-        c = gate(z_f) * c[..., None, :] + gate(z_i) * cell.activation(z_c)
-        h = gate(z_o) * cell.activation(c)
+        h, c = update(cell, z, c[..., None, :])
         out.append((h, c))
         inp = h
     return out
+
+
+def update(cell, z, c) -> tuple:
+    """Keras' LSTM cell from its pre-activations ``z = x W + h U + bias`` ``(..., 4u)``: new ``(h, c)``.
+
+    The gates in Keras' order (``i, f, c, o``); ``c`` is the old cell state,
+    broadcastable to ``(..., u)``. For callers that form ``z`` themselves, sharing
+    part of it across rows (:func:`branch`, :func:`helpers.prefix_tree.occlusion_call`).
+    """
+    z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
+    gate = cell.recurrent_activation
+    c = gate(z_f) * c + gate(z_i) * cell.activation(z_c)
+    return gate(z_o) * cell.activation(c), c

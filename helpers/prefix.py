@@ -30,12 +30,11 @@ from helpers.models import numpy_seed
 from helpers.prefix_tree import (
     Walk,
     add,
-    apply_head,
     check,
     clock,
+    occlusion_call,
+    occlusion_width,
     outputs,
-    states_call,
-    suffix_call,
     supports,
 )
 from helpers.validation import check_positive_int, check_sequences, evaluate, resolve_target
@@ -293,8 +292,8 @@ def mask_time_steps_prefix(model, X: np.ndarray, B, target=None) -> np.ndarray:
 def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarray:
     """Outputs ``(n, 1 + positions * G)``: column 0 unperturbed, ``1 + p * G + g`` perturbed.
 
-    The unperturbed run is computed once with every step's states; a copy whose
-    perturbation starts at step ``p`` starts from the state after step ``p - 1``.
+    Each sequence's copies are stepped beside it (:func:`helpers.prefix_tree.occlusion_call`):
+    a copy whose perturbation starts at step ``p`` joins at ``p`` from the sequence's state.
     """
     n, T, F = X.shape
     target = resolve_target(model, X, target)
@@ -307,56 +306,24 @@ def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarra
         member[g, feats] = True
     if n * (1 + positions * G) < PLAIN_BELOW:
         return _occlude_plain(model, X, B, window, member, positions, target)
-    S = chain.state_size
-    with clock("unperturbed pass"):
-        run = outputs(states_call(model, chain, T, F), X.reshape(n, T * F))
-        states = run[:, : T * S].reshape(n, T, S)  # every step's
-        add("steps", n * T)
-        seq_x = states[:, :, chain.h_last]
-        if chain.sequence_head:
-            out[:, 0] = apply_head(chain, model, T, seq_x, target)
-        else:  # the head ran in the same call
-            add("head_rows", n)
-            add("rows", n)
-            out[:, 0] = run[np.arange(n), T * S + target]
-    run = suffix_call(model, chain, T, F, "sequence" if chain.sequence_head else "output")
-    flat_x, flat_b = X.reshape(n, T * F), np.ascontiguousarray(B).reshape(n, T * F)
-    member_cols = [np.flatnonzero(row) for row in member]
-    # Copies ordered by start step: the suffix call steps each from its own start.
-    p = np.repeat(np.arange(positions), G * n)
-    g = np.tile(np.repeat(np.arange(G), n), positions)
-    i = np.tile(np.arange(n), positions * G)
-    block = engine.CHUNK * max(1, engine.MAX_ROWS // (T * engine.CHUNK))  # whole chunks
-    for lo in range(0, len(p), block):
-        hi = min(len(p), lo + block)
-        pp, gg, ii = p[lo:hi], g[lo:hi], i[lo:hi]
-        steps = np.arange(T)[None, :]
-        with clock("copy building"):
-            # Packed rows [x (T F), initial state (S)] written in place: no copy of X per
-            # row, then only the few perturbed cells set.
-            packed = np.empty((hi - lo, T * F + S), np.float32)
-            np.take(flat_x, ii, axis=0, out=packed[:, : T * F])
-            for grp, cols in enumerate(member_cols):
-                rows = np.flatnonzero(gg == grp)
-                for w in range(window):
-                    for f in cols:
-                        c = (pp[rows] + w) * F + f
-                        packed[rows, c] = flat_b[ii[rows], c]
-            # Each copy starts from the unperturbed state before its start (its steps up to
-            # there are unperturbed); the suffix call steps it from its start only.
-            packed[:, T * F :] = states[ii, np.maximum(pp - 1, 0)]
-            packed[pp == 0, T * F :] = 0.0
-        with clock("perturbed suffixes" + ("" if chain.sequence_head else " and head")):
-            sub = outputs(run, packed, (T - pp).astype(np.int32))
-        add("steps", int((T - pp).sum()))
-        if chain.sequence_head:  # steps before the start are the unperturbed run's
-            sub = np.where(steps[:, :, None] < pp[:, None, None], seq_x[ii], sub)
-            with clock("head"):
-                out[ii, 1 + pp * G + gg] = apply_head(chain, model, T, sub, target[ii])
-        else:  # "output": the head ran inside the suffix call
-            add("head_rows", len(sub))
-            add("rows", len(sub))
-            out[ii, 1 + pp * G + gg] = sub[np.arange(len(sub)), target[ii]]
+    width, per_call = occlusion_width(chain, T, G, positions)
+    call = occlusion_call(model, chain, T, F, member, window, width)
+    with clock("packing"):
+        packed = np.concatenate([X.reshape(n, T * F), np.ascontiguousarray(B).reshape(n, T * F)], axis=1)
+    rows = np.arange(n)
+    for first in range(0, positions, width):
+        starts = np.arange(first, min(positions, first + width))
+        for lo in range(0, n, per_call):
+            hi = min(n, lo + per_call)
+            with clock("copies stepped beside their sequences, and head"):
+                y = outputs(call, packed[lo:hi], np.full(hi - lo, first)).reshape(hi - lo, 1 + width * G, -1)
+            y = y[rows[: hi - lo], :, target[lo:hi]]  # (rows, 1 + width G)
+            out[lo:hi, 0] = y[:, 0]
+            out[lo:hi, 1 + first * G : 1 + (starts[-1] + 1) * G] = y[:, 1 : 1 + len(starts) * G]
+    calls = -(-positions // width)  # each call steps the sequence itself from step 0
+    add("steps", n * (calls * T + G * int((T - np.arange(positions)).sum())))
+    add("head_rows", n * (calls + positions * G))
+    add("rows", n * (calls + positions * G))
     return out
 
 

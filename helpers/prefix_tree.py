@@ -270,81 +270,83 @@ class Walk:
 
 
 
-# --- suffixes: copies run from the step where they start to differ -----------------------
+# --- occlusion: perturbed copies stepped beside their sequence ----------------------------
 
 
-def states_call(model, chain: Chain, T: int, F: int):
-    """Traced run from the zero state: ``(chunk, T F)`` -> every step's packed states ``(chunk, T S)``.
+def occlusion_width(chain: Chain, T: int, G: int, positions: int) -> tuple[int, int]:
+    """``(width, sequences)``: start positions per :func:`occlusion_call` and sequences per call.
 
-    For a head on the last state, the head's outputs ``(chunk, K)`` follow in the same
-    call: ``(chunk, T S + K)``.
+    A call holds every sequence's copies for ``width`` starts, ``1 + width G`` rows per
+    sequence (times ``T`` for a head that reads the whole sequence, whose outputs the
+    call keeps); both are chosen so a call's rows stay within the engine's row budget.
     """
-    S = chain.state_size
+    per_step = T if chain.sequence_head else 1
+    width = min(positions, max(1, (engine.MAX_ROWS // (engine.BUCKETS[0] * per_step) - 1) // G))
+    per_seq = (1 + width * G) * per_step
+    fits = [b for b in engine.BUCKETS if b * per_seq <= engine.MAX_ROWS]
+    return width, max(fits, default=engine.BUCKETS[0])
 
-    def make(flat):
-        rows = flat.shape[0]
-        seq = tf.reshape(flat, (rows, T, F))
-        state = tf.zeros((rows, S))
-        frames = tf.TensorArray(tf.float32, size=T, element_shape=(rows, S))
+
+def occlusion_call(model, chain: Chain, T: int, F: int, member: np.ndarray, window: int, width: int):
+    """Traced occlusion of each row, ``[x (T F), b (T F)]`` ``(chunk, 2 T F)`` -> ``(chunk, (1 + width G) K)``.
+
+    The extra ``first`` ``(chunk,)`` is the call's first start, the same in every row.
+    Out come the head's outputs on the sequence ``x`` (block 0), then on the copy
+    starting at ``p = first + q`` for group ``g`` (block ``1 + q G + g``): ``x`` with the
+    cells ``member[g]`` ``(G, F)`` of steps ``p..p+window-1`` set to ``b``. Blocks past
+    the last start ``T - window`` are zeros.
+
+    The copies are stepped beside their sequence, in one loop over time: a copy
+    joins at its start from the sequence's state there (its earlier steps are the
+    sequence's), so it costs ``T - p`` node-steps and no state leaves the call. Away
+    from its perturbation a copy reads the sequence's inputs, so the first layer's
+    input term ``x_t W + bias`` is one product per sequence over all steps, broadcast
+    to its copies; the copies inside their window (the last to join, so the last
+    rows) add ``((b_t - x_t) member[g]) W``.
+    """
+    G, S, u = len(member), chain.state_size, chain.units[-1]
+    last_start, blocks_out = T - window, 1 + width * G
+    cell = chain.layers[0].cell
+    groups = tf.constant(member.astype(np.float32))
+
+    def make(packed, first):
+        m = packed.shape[0]
+        x = tf.reshape(packed[:, : T * F], (m, T, F))
+        dx = tf.reshape(packed[:, T * F :], (m, T, F)) - x
+        kernel = tf.convert_to_tensor(cell.kernel)
+        recurrent = tf.convert_to_tensor(cell.recurrent_kernel)
+        xw = tf.reshape(tf.reshape(x, (m * T, F)) @ kernel, (m, T, 4 * cell.units))
+        if cell.use_bias:
+            xw += tf.convert_to_tensor(cell.bias)
+        start, stop = first[0], tf.minimum(first[0] + width - 1, last_start)
+        state = tf.zeros((m, S))
+        frames = tf.TensorArray(tf.float32, size=T, element_shape=(m * blocks_out, u))
         for t in tf.range(T):
-            _, new = lstm_stack.step(chain.layers, seq[:, t], lstm_stack.unpack(state, chain.units))
+            tf.autograph.experimental.set_loop_options(shape_invariants=[(state, tf.TensorShape([None, S]))])
+            joining = G * tf.cast((start <= t) & (t <= stop), tf.int32)
+            state = tf.concat([state, tf.tile(state[:m], [joining, 1])], 0)
+            blocks = tf.shape(state)[0] // m
+            # Copies inside their window: starts max(t - window + 1, first)..min(t, stop).
+            inside = G * tf.maximum(tf.minimum(t, stop) - tf.maximum(t - window + 1, start) + 1, 0)
+            layers = lstm_stack.unpack(state, chain.units)
+            h, c = layers[0]
+            z = tf.reshape(h @ recurrent, (blocks, m, -1)) + xw[None, :, t]
+            shift = tf.reshape(tf.reshape(dx[None, :, t] * groups[:, None], (G * m, F)) @ kernel, (G, m, -1))
+            z = tf.concat([z[: blocks - inside], z[blocks - inside :] + tf.tile(shift, [inside // G, 1, 1])], 0)
+            new = [lstm_stack.update(cell, tf.reshape(z, (blocks * m, -1)), c)]
+            if len(chain.layers) > 1:
+                new += lstm_stack.step(chain.layers[1:], new[0][0], layers[1:])[1]
             state = tf.concat([part for hc in new for part in hc], axis=1)
-            frames = frames.write(t, state)
-        states = tf.reshape(tf.transpose(frames.stack(), (1, 0, 2)), (rows, T * S))
+            if chain.sequence_head:  # copies not yet started read the sequence's h
+                h = state[:, chain.h_last]
+                frames = frames.write(t, tf.concat([h, tf.tile(h[:m], [blocks_out - blocks, 1])], 0))
         if chain.sequence_head:
-            return states
-        y = chain.head(state[:, chain.h_last], training=False)
-        return tf.concat([states, tf.reshape(y, (rows, -1))], axis=1)
+            y = chain.head(tf.transpose(frames.stack(), (1, 0, 2)), training=False)
+        else:
+            y = chain.head(state[:, chain.h_last], training=False)
+        y = tf.reshape(y, (tf.shape(y)[0] // m, m, -1))
+        y = tf.concat([y, tf.zeros((blocks_out - tf.shape(y)[0], m, tf.shape(y)[2]))], 0)
+        return tf.reshape(tf.transpose(y, (1, 0, 2)), (m, -1))
 
-    return engine.compiled(model, "prefix_states", (T * F,), make)
-
-
-def suffix_call(model, chain: Chain, T: int, F: int, keep: str):
-    """Traced run of each row's steps ``start..T-1`` from its state: ``(chunk, T F + S)``, remaining ``(chunk,)``.
-
-    A row is ``[x (T F), state before its start (S)]`` with ``T - start`` steps
-    remaining; rows must come sorted by start (padding rows, 0 remaining, last).
-    Rows join as the steps reach their start: until the chunk's last start only the
-    rows already started are stepped (a growing prefix of the chunk), then the model's
-    own LSTM layers (faster than stepping the cells) run every row to the end, so a
-    copy perturbed at step ``p`` costs ``T - p`` node-steps, whichever chunk it is in.
-    ``keep="output"``: the head on the last state ``(chunk, K)``; ``"sequence"``: the
-    last layer's ``h`` ``(chunk, T, u)``, valid from each row's start on.
-    """
-    S, h_last, u = chain.state_size, chain.h_last, chain.units[-1]
-
-    def make(packed, remaining):
-        rows = packed.shape[0]
-        start = T - remaining
-        first = T - tf.reduce_max(remaining)
-        last = T - tf.reduce_min(tf.where(remaining > 0, remaining, T))  # padding rows never start
-        seq = tf.reshape(packed[:, : T * F], (rows, T, F))
-        state = packed[:, T * F :]
-        frames = tf.TensorArray(tf.float32, size=last - first, element_shape=(rows, u))
-        for t in tf.range(first, last):
-            active = tf.reduce_sum(tf.cast(start <= t, tf.int32))
-            _, new = lstm_stack.step(chain.layers, seq[:active, t], lstm_stack.unpack(state[:active], chain.units))
-            state = tf.concat([tf.concat([part for hc in new for part in hc], axis=1), state[active:]], 0)
-            state.set_shape((rows, S))
-            frames = frames.write(t - first, state[:, h_last])
-        h = seq[:, last:]
-        for layer, (h0, c0) in zip(chain.layers, lstm_stack.unpack(state, chain.units)):
-            h = layer(h, initial_state=[h0, c0], training=False)
-        if keep == "output":  # the head too: one call, the final states never leave it
-            y = chain.head(h, training=False)
-            return tf.reshape(y, (rows, -1))
-        # The steps before a row's start are not its own: the caller puts the unperturbed run's there.
-        grown = tf.transpose(frames.stack(), (1, 0, 2))
-        return tf.concat([tf.zeros((rows, first, u)), grown, h], axis=1)
-
-    return engine.compiled(model, f"prefix_suffix_{keep}", (T * F + S,), make)
-
-
-def apply_head(chain: Chain, model, T: int, h: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The head on the last layer's ``h``, ``(N, u)`` or ``(N, T, u)``: explained output ``(N,)``."""
-    head = _head_call(model, chain, T)
-    add("head_rows", len(h))
-    y = outputs(head, h, count="rows")
-    return y[np.arange(len(y)), target].astype(np.float64)
-
-
+    key = "".join("1" if v else "0" for v in member.ravel())
+    return engine.compiled(model, f"prefix_occlusion_{window}_{width}_{key}", (2 * T * F,), make)
