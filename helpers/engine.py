@@ -25,8 +25,8 @@ import tensorflow as tf  # importing helpers (the package) first quiets its logg
 #: traced once. Powers of 8 pad a call at most 8x (a one-sequence call to 8 rows,
 #: which costs about what one row does); 256 is there because a call's fixed cost is
 #: worth about 100 rows on a CPU, so between 64 and 512 rows one 256-row call beats
-#: three 64-row ones (time-step masking of 8 sequences, 168 rows: 1.6x -> 1.1x the
-#: direct call, ``benchmarks/bench_sizes.py``). Five traces per pass and ``(T, F)``.
+#: three 64-row ones (``benchmarks/bench_sizes.py`` measures the effect). Five
+#: traces per pass and ``(T, F)``.
 BUCKETS = (8, 64, 256, 512, 4096)
 
 #: Rows per compiled call on large inputs (the largest bucket); large enough to
@@ -50,16 +50,17 @@ def blocks(n_items: int, rows_per_item: int) -> Iterator[tuple[int, int]]:
         yield lo, min(int(n_items), lo + size)
 
 
-def layout(n: int) -> list[tuple[int, int, int]]:
+def layout(n: int, call_cost: int = CALL_COST) -> list[tuple[int, int, int]]:
     """How :func:`run` feeds ``n`` rows: ``(start, rows, bucket)`` per compiled call, in order.
 
     Whole largest buckets first; the remainder takes the cheapest mix of buckets,
-    counting each call as ``CALL_COST`` rows of work plus its padded rows (e.g. 600
-    rows: 512 + 64 + 64, not one call of 4096).
+    counting each call as ``call_cost`` rows of work plus its padded rows (e.g. 600
+    rows: 512 + 64 + 64, not one call of 4096). A pass whose rows each cost far
+    more than a forward row gives a smaller ``call_cost`` (padding it costs more).
     """
     n, buckets = int(n), tuple(BUCKETS)
     top = buckets[-1]
-    sizes = [top] * (n // top) + list(_remainder(n % top, buckets)[1])
+    sizes = [top] * (n // top) + list(_remainder(n % top, buckets, int(call_cost))[1])
     out, start = [], 0
     for b in sizes:
         rows = min(b, n - start)
@@ -69,18 +70,18 @@ def layout(n: int) -> list[tuple[int, int, int]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _remainder(r: int, buckets: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+def _remainder(r: int, buckets: tuple[int, ...], call_cost: int) -> tuple[int, tuple[int, ...]]:
     """``(cost, bucket sizes)`` of the cheapest calls covering ``r`` rows (``r`` below the top bucket)."""
     if r <= 0:
         return 0, ()
     fit = min(b for b in buckets if b >= r)
-    best = (CALL_COST + fit, (fit,))
+    best = (call_cost + fit, (fit,))
     below = [b for b in buckets if b <= r]
     if below:
         b = max(below)
-        cost, rest = _remainder(r - b, buckets)
-        if CALL_COST + b + cost < best[0]:
-            best = (CALL_COST + b + cost, (b, *rest))
+        cost, rest = _remainder(r - b, buckets, call_cost)
+        if call_cost + b + cost < best[0]:
+            best = (call_cost + b + cost, (b, *rest))
     return best
 
 
@@ -148,20 +149,20 @@ def _pad(a: np.ndarray, rows: int) -> np.ndarray:
     return np.concatenate([a, np.zeros((rows - a.shape[0], *a.shape[1:]), a.dtype)])
 
 
-def run(call: Callable, X: np.ndarray, *extras: np.ndarray, count: str | None = None):
+def run(call: Callable, X: np.ndarray, *extras: np.ndarray, count: str | None = None, call_cost: int = CALL_COST):
     """Run ``call`` over ``X`` ``(n, ...)`` in padded chunks of :func:`layout`: yields ``(start, rows, output)``.
 
     Each chunk is zero-padded to its bucket, so the call sees one of ``BUCKETS`` row
     counts; keep the first ``rows`` outputs. ``extras`` are per-row int arrays ``(n,)``
     chunked alongside. ``count`` (``"rows"`` or ``"gradient_rows"``) adds ``n`` to
-    every active :class:`count_evaluations`.
+    every active :class:`count_evaluations`; ``call_cost`` goes to :func:`layout`.
     """
     X = np.asarray(X, dtype=np.float32)
     extras = tuple(np.asarray(e, dtype=np.int32) for e in extras)
     if count is not None:
         for counter in count_evaluations.active:
             setattr(counter, count, getattr(counter, count) + X.shape[0])
-    for start, rows, bucket in layout(X.shape[0]):
+    for start, rows, bucket in layout(X.shape[0], call_cost):
         args = [tf.constant(_pad(a[start : start + rows], bucket)) for a in (X, *extras)]
         yield start, rows, call(*args)
 

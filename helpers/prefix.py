@@ -57,10 +57,11 @@ __all__ = [
 #: Most time-step players :func:`exact_time_shapley` enumerates (2^22 coalitions per row).
 MAX_EXACT_STEPS = 22
 
-#: Occlusion and masking with fewer rows (copies plus originals) than this run as one
-#: plain forward pass: sharing prefixes saves cell steps but costs three or more
-#: compiled calls, which is slower below about a thousand rows (``bench_sizes``).
-PLAIN_BELOW = 1024
+#: Occlusion and masking of fewer sequences than this run as one plain forward pass
+#: over every copy. The shared path's call is padded to the smallest bucket of
+#: sequences (8), each with all its copies, and saves only about half the cell steps
+#: per sequence, so with fewer sequences its padding costs more than it saves.
+PLAIN_BELOW = 8
 
 #: The prefix path's work (``.steps`` node-steps, ``.head_rows``, ``.seconds`` per part)
 #: is counted by the engine's one counter, under the name this module always had.
@@ -304,10 +305,13 @@ def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarra
     member = np.zeros((G, F), bool)
     for g, feats in enumerate(groups):
         member[g, feats] = True
-    if n * (1 + positions * G) < PLAIN_BELOW:
+    if n < PLAIN_BELOW:
         return _occlude_plain(model, X, B, window, member, positions, target)
     width, per_call = occlusion_width(chain, T, G, positions)
     call = occlusion_call(model, chain, T, F, member, window, width)
+    # A sequence here costs its copies' node-steps, not a forward row's T: pad less.
+    steps = T + G * int((T - np.arange(min(width, positions))).sum())
+    call_cost = max(1, round(engine.CALL_COST * T / steps))
     with clock("packing"):
         packed = np.concatenate([X.reshape(n, T * F), np.ascontiguousarray(B).reshape(n, T * F)], axis=1)
     rows = np.arange(n)
@@ -316,7 +320,7 @@ def _occlude(model, chain, X, B, window, groups, positions, target) -> np.ndarra
         for lo in range(0, n, per_call):
             hi = min(n, lo + per_call)
             with clock("copies stepped beside their sequences, and head"):
-                y = outputs(call, packed[lo:hi], np.full(hi - lo, first)).reshape(hi - lo, 1 + width * G, -1)
+                y = outputs(call, packed[lo:hi], np.full(hi - lo, first), call_cost=call_cost).reshape(hi - lo, 1 + width * G, -1)
             y = y[rows[: hi - lo], :, target[lo:hi]]  # (rows, 1 + width G)
             out[lo:hi, 0] = y[:, 0]
             out[lo:hi, 1 + first * G : 1 + (starts[-1] + 1) * G] = y[:, 1 : 1 + len(starts) * G]

@@ -9,12 +9,13 @@ time over a tree whose nodes are the distinct prefixes, computes each node once,
 and applies the model's *head* (every layer after the last LSTM) to the leaves;
 a *tree* object says which children each node has and collects the leaves'
 outputs. A full tree (every coalition) runs as subtrees of several levels per
-compiled call (:data:`SUBTREE_DEPTH`, :data:`LEAF_DEPTH`). :func:`suffix_call`
-runs copies from the step where they start to differ, each from its own start.
+compiled call (:data:`SUBTREE_DEPTH`, :data:`LEAF_DEPTH`). :func:`occlusion_call`
+steps each sequence's occluded copies beside it, each joining at its first
+occluded step.
 
 Every pass is a traced call made by :func:`helpers.engine.compiled` and fed by
 :func:`helpers.engine.run` in its bucketed chunks, so the few rows of a tree's
-top levels or of an unperturbed run pad to 8 or 64 rows, not thousands. The work
+top levels pad to 8 or 64 rows, not thousands. The work
 is counted in :class:`helpers.engine.count_evaluations` (``.steps`` node-steps,
 ``.head_rows``, ``.seconds`` per part).
 """
@@ -94,9 +95,10 @@ def check(model, X, B=None, need_chain: bool = True):
     return found, X, B
 
 
-def outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None) -> np.ndarray:
+def outputs(call, X: np.ndarray, *extras: np.ndarray, count: str | None = None,
+            call_cost: int = engine.CALL_COST) -> np.ndarray:
     """Every output of ``call`` over ``X`` ``(N, ...)``, as one array, in the engine's bucketed chunks."""
-    parts = [y.numpy()[:rows] for _, rows, y in engine.run(call, X, *extras, count=count)]
+    parts = [y.numpy()[:rows] for _, rows, y in engine.run(call, X, *extras, count=count, call_cost=call_cost)]
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
@@ -294,7 +296,7 @@ def occlusion_call(model, chain: Chain, T: int, F: int, member: np.ndarray, wind
     Out come the head's outputs on the sequence ``x`` (block 0), then on the copy
     starting at ``p = first + q`` for group ``g`` (block ``1 + q G + g``): ``x`` with the
     cells ``member[g]`` ``(G, F)`` of steps ``p..p+window-1`` set to ``b``. Blocks past
-    the last start ``T - window`` are zeros.
+    the last start ``T - window`` hold no copy; the caller drops them.
 
     The copies are stepped beside their sequence, in one loop over time: a copy
     joins at its start from the sequence's state there (its earlier steps are the
@@ -318,16 +320,18 @@ def occlusion_call(model, chain: Chain, T: int, F: int, member: np.ndarray, wind
         xw = tf.reshape(tf.reshape(x, (m * T, F)) @ kernel, (m, T, 4 * cell.units))
         if cell.use_bias:
             xw += tf.convert_to_tensor(cell.bias)
-        start, stop = first[0], tf.minimum(first[0] + width - 1, last_start)
+        # Per step: copies joining, blocks of rows, copies inside their window (the last
+        # ``inside`` blocks: starts max(t - window + 1, first)..min(t, stop)).
+        start, stop, steps = first[0], tf.minimum(first[0] + width - 1, last_start), tf.range(T)
+        joins = G * tf.cast((start <= steps) & (steps <= stop), tf.int32)
+        counts = 1 + tf.cumsum(joins)
+        within = G * tf.maximum(tf.minimum(steps, stop) - tf.maximum(steps - window + 1, start) + 1, 0)
         state = tf.zeros((m, S))
         frames = tf.TensorArray(tf.float32, size=T, element_shape=(m * blocks_out, u))
         for t in tf.range(T):
             tf.autograph.experimental.set_loop_options(shape_invariants=[(state, tf.TensorShape([None, S]))])
-            joining = G * tf.cast((start <= t) & (t <= stop), tf.int32)
-            state = tf.concat([state, tf.tile(state[:m], [joining, 1])], 0)
-            blocks = tf.shape(state)[0] // m
-            # Copies inside their window: starts max(t - window + 1, first)..min(t, stop).
-            inside = G * tf.maximum(tf.minimum(t, stop) - tf.maximum(t - window + 1, start) + 1, 0)
+            state = tf.concat([state, tf.tile(state[:m], [joins[t], 1])], 0)
+            blocks, inside = counts[t], within[t]
             layers = lstm_stack.unpack(state, chain.units)
             h, c = layers[0]
             z = tf.reshape(h @ recurrent, (blocks, m, -1)) + xw[None, :, t]

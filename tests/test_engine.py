@@ -20,9 +20,9 @@ def test_blocks_cover_every_item_once_within_the_budget(n, rows):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(0, 3 * engine.CHUNK))
-def test_layout_covers_every_row_once_padding_to_buckets(n):
-    spans = engine.layout(n)
+@given(n=st.integers(0, 3 * engine.CHUNK), cost=st.sampled_from([1, 6, engine.CALL_COST, 500]))
+def test_layout_covers_every_row_once_padding_to_buckets(n, cost):
+    spans = engine.layout(n, cost)
     assert [start for start, _, _ in spans] == list(np.cumsum([0] + [r for _, r, _ in spans])[:-1])
     assert sum(r for _, r, _ in spans) == n
     assert all(b in engine.BUCKETS and 0 < r <= b for _, r, b in spans)
@@ -32,7 +32,7 @@ def test_layout_covers_every_row_once_padding_to_buckets(n):
     if rest:
         fit = min(b for b in engine.BUCKETS if b >= rest)
         tail = [b for _, _, b in spans[n // engine.CHUNK :]]
-        assert sum(b + engine.CALL_COST for b in tail) <= fit + engine.CALL_COST
+        assert sum(b + cost for b in tail) <= fit + cost
 
 
 def test_layout_of_small_inputs_is_one_call_of_the_next_bucket():
@@ -42,6 +42,13 @@ def test_layout_of_small_inputs_is_one_call_of_the_next_bucket():
     assert engine.layout(512) == [(0, 512, 512)]
     assert engine.layout(600) == [(0, 512, 512), (512, 64, 64), (576, 24, 64)]
     assert engine.layout(4097) == [(0, 4096, 4096), (4096, 1, 8)]
+
+
+def test_a_pass_with_costly_rows_pads_less():
+    # Rows that cost as much as a call's fixed cost: two calls of 8 beat one padded to 64.
+    assert engine.layout(16) == [(0, 16, 64)]
+    assert engine.layout(16, call_cost=1) == [(0, 8, 8), (8, 8, 8)]
+    assert engine.layout(100, call_cost=1) == [(0, 64, 64)] + [(64 + 8 * k, min(8, 36 - 8 * k), 8) for k in range(5)]
 
 
 @settings(max_examples=20, deadline=None)

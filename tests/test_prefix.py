@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import engine, models, perturbation, prefix, prefix_tree, shapley
+from helpers import engine, lstm_stack, models, perturbation, prefix, prefix_tree, shapley
 
 T, F = 5, 3
 
@@ -453,25 +453,36 @@ def test_kernel_shap_prune_refuses_other_players_and_padding(data):
         shapley.kernel_shap(masked, ragged, background=np.zeros((1, T, F)), players="time", prune=0.1)
 
 
-def test_chunks_with_different_starts_give_the_same_values(data, monkeypatch):
+@pytest.mark.parametrize("name", ["stacked_odd", "attention"])
+def test_a_small_row_budget_splits_starts_and_sequences_with_the_same_values(name, data, monkeypatch):
     X, B = data
-    model = MODELS["stacked_odd"]()
+    X = np.concatenate([X, B])  # five sequences
+    model = MODELS[name]()
     whole = perturbation.occlusion(model, X, baseline=B[2], window=2, prefix_sharing=False)
-    # Tiny chunks: copies perturbed at different steps share chunks, large and small ones.
-    monkeypatch.setattr(engine, "BUCKETS", (4, 8))
-    monkeypatch.setattr(engine, "CHUNK", 8)
+    # A budget of two sequences with three starts each: calls of starts 0-2 and 3 (its
+    # other two past the last start), over sequences 0-1, 2-3 and 4 (padded to 2).
+    chain = lstm_stack.chain(model)
+    per_step = T if chain.sequence_head else 1
+    monkeypatch.setattr(engine, "BUCKETS", (2, 4))
+    monkeypatch.setattr(engine, "MAX_ROWS", 2 * per_step * (1 + 3 * F))
+    assert prefix_tree.occlusion_width(chain, T, F, T - 1) == (3, 2)
     with prefix.count_cell_steps() as counter:
         shared = perturbation.occlusion(model, X, baseline=B[2], window=2)
     np.testing.assert_allclose(shared, whole, atol=1e-5)
-    # Counted from each copy's own start: the unperturbed run, then T - p steps per copy.
-    assert counter.steps == X.shape[0] * (T + F * sum(T - p for p in range(T - 1)))
+    # Each call steps the sequence itself from step 0; each copy from its own start.
+    assert counter.steps == len(X) * (2 * T + F * sum(T - p for p in range(T - 1)))
+
+
+def test_exact_shapley_on_the_prefix_path_equals_the_plain_one(data):
+    X, B = data
+    model = MODELS["stacked_odd"]()
     phi = shapley.exact_shapley(model, X, background=B[:1], players="time")
     plain = shapley.exact_shapley(model, X, background=B[:1], players="time", prefix_sharing=False)
     np.testing.assert_allclose(phi, plain, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["single", "attention"])
-def test_few_rows_run_as_one_plain_forward_with_the_same_values(name, data, monkeypatch):
+def test_few_sequences_run_as_one_plain_forward_with_the_same_values(name, data, monkeypatch):
     X, B = data
     model = MODELS[name]()
     shared = prefix.occlusion_prefix(model, X, B[1], window=2), prefix.mask_time_steps_prefix(model, X, B[1])
