@@ -309,10 +309,9 @@ def occlusion_call(model, chain: Chain, T: int, F: int, member: np.ndarray, wind
     G, S, u = len(member), chain.state_size, chain.units[-1]
     last_start, blocks_out = T - window, 1 + width * G
     cell = chain.layers[0].cell
-    groups = tf.constant(member.astype(np.float32))
 
     def make(packed, first):
-        m = packed.shape[0]
+        m, groups = packed.shape[0], tf.constant(member.astype(np.float32))
         x = tf.reshape(packed[:, : T * F], (m, T, F))
         dx = tf.reshape(packed[:, T * F :], (m, T, F)) - x
         kernel = tf.convert_to_tensor(cell.kernel)
